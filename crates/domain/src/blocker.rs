@@ -1,0 +1,186 @@
+//! Unmet conditions: each refused transition names every one of them, with a stable code.
+
+use std::fmt;
+
+/// One condition that stops an action. The `code` is part of the public contract (clients
+/// branch on it); the message is for people and may be reworded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// The action does not start from the current status.
+    InvalidStatus {
+        current: &'static str,
+        allowed_from: &'static [&'static str],
+    },
+    TitleMissing,
+    ThemeMissing,
+    PlannedStartMissing,
+    AnctPilotMissing,
+    BoundsInvalid {
+        min: u32,
+        max: u32,
+    },
+    ContractorMissing,
+    UndecidedApplications {
+        count: u32,
+    },
+    TooFewAccepted {
+        accepted: u32,
+        min: u32,
+    },
+    TooManyAccepted {
+        accepted: u32,
+        max: u32,
+    },
+    ParticipationsNotCompleted {
+        count: u32,
+    },
+    SeminarsStillPlanned {
+        count: u32,
+    },
+    NoLesson,
+    ReasonRequired,
+    FabriqueNotRecruiting {
+        current: &'static str,
+    },
+    MaximumReached {
+        max: u32,
+    },
+    AlreadyApplied,
+    RoadmapNotAdopted,
+}
+
+impl Blocker {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Blocker::InvalidStatus { .. } => "invalid_status",
+            Blocker::TitleMissing => "title_missing",
+            Blocker::ThemeMissing => "theme_missing",
+            Blocker::PlannedStartMissing => "planned_start_missing",
+            Blocker::AnctPilotMissing => "anct_pilot_missing",
+            Blocker::BoundsInvalid { .. } => "territory_bounds_invalid",
+            Blocker::ContractorMissing => "contractor_missing",
+            Blocker::UndecidedApplications { .. } => "undecided_applications",
+            Blocker::TooFewAccepted { .. } => "too_few_accepted",
+            Blocker::TooManyAccepted { .. } => "too_many_accepted",
+            Blocker::ParticipationsNotCompleted { .. } => "participations_not_completed",
+            Blocker::SeminarsStillPlanned { .. } => "seminars_still_planned",
+            Blocker::NoLesson => "no_lesson",
+            Blocker::ReasonRequired => "reason_required",
+            Blocker::FabriqueNotRecruiting { .. } => "fabrique_not_recruiting",
+            Blocker::MaximumReached { .. } => "maximum_reached",
+            Blocker::AlreadyApplied => "already_applied",
+            Blocker::RoadmapNotAdopted => "roadmap_not_adopted",
+        }
+    }
+
+    /// A JSON pointer to the field at fault, where one applies.
+    pub fn pointer(&self) -> &'static str {
+        match self {
+            Blocker::InvalidStatus { .. } => "/status",
+            Blocker::TitleMissing => "/title",
+            Blocker::ThemeMissing => "/theme",
+            Blocker::PlannedStartMissing => "/planned_start",
+            Blocker::AnctPilotMissing | Blocker::ContractorMissing => "/partners",
+            Blocker::BoundsInvalid { .. } => "/min_territories",
+            Blocker::UndecidedApplications { .. }
+            | Blocker::TooFewAccepted { .. }
+            | Blocker::TooManyAccepted { .. }
+            | Blocker::ParticipationsNotCompleted { .. }
+            | Blocker::MaximumReached { .. }
+            | Blocker::AlreadyApplied => "/participations",
+            Blocker::SeminarsStillPlanned { .. } => "/seminars",
+            Blocker::NoLesson => "/lessons",
+            Blocker::ReasonRequired => "/reason",
+            Blocker::FabriqueNotRecruiting { .. } => "/fabrique/status",
+            Blocker::RoadmapNotAdopted => "/roadmap",
+        }
+    }
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Blocker::InvalidStatus {
+                current,
+                allowed_from,
+            } => write!(
+                f,
+                "the status is {current}; this action is only possible from {}",
+                allowed_from.join(" or ")
+            ),
+            Blocker::TitleMissing => f.write_str("a title is required"),
+            Blocker::ThemeMissing => f.write_str("a theme is required"),
+            Blocker::PlannedStartMissing => f.write_str("a planned start date is required"),
+            Blocker::AnctPilotMissing => f.write_str("ANCT must be a partner with the pilot role"),
+            Blocker::BoundsInvalid { min, max } => write!(
+                f,
+                "territory bounds must satisfy 1 <= min <= max (min {min}, max {max})"
+            ),
+            Blocker::ContractorMissing => {
+                f.write_str("a contractor (prestataire) must be assigned")
+            }
+            Blocker::UndecidedApplications { count } => {
+                write!(f, "{count} application(s) are still undecided")
+            }
+            Blocker::TooFewAccepted { accepted, min } => {
+                write!(
+                    f,
+                    "{accepted} territory(ies) accepted; at least {min} are needed"
+                )
+            }
+            Blocker::TooManyAccepted { accepted, max } => {
+                write!(
+                    f,
+                    "{accepted} territory(ies) accepted; at most {max} are allowed"
+                )
+            }
+            Blocker::ParticipationsNotCompleted { count } => write!(
+                f,
+                "{count} participation(s) are not completed (roadmap not adopted) nor withdrawn"
+            ),
+            Blocker::SeminarsStillPlanned { count } => {
+                write!(f, "{count} seminar(s) are still planned")
+            }
+            Blocker::NoLesson => f.write_str("at least one national lesson must be recorded"),
+            Blocker::ReasonRequired => f.write_str("a reason is required for this action"),
+            Blocker::FabriqueNotRecruiting { current } => {
+                write!(f, "the Fabrique is {current}, not recruiting")
+            }
+            Blocker::MaximumReached { max } => {
+                write!(
+                    f,
+                    "the Fabrique already has its maximum of {max} accepted territories"
+                )
+            }
+            Blocker::AlreadyApplied => {
+                f.write_str("this territory has already applied to this Fabrique")
+            }
+            Blocker::RoadmapNotAdopted => f.write_str("the roadmap is not adopted"),
+        }
+    }
+}
+
+/// Every unmet condition of one refused action (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blockers(pub Vec<Blocker>);
+
+impl Blockers {
+    /// `Ok(())` when `list` is empty, the blockers otherwise.
+    pub fn check(list: Vec<Blocker>) -> Result<(), Blockers> {
+        if list.is_empty() {
+            Ok(())
+        } else {
+            Err(Blockers(list))
+        }
+    }
+}
+
+impl fmt::Display for Blockers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for Blockers {}

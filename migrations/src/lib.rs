@@ -1,0 +1,16 @@
+//! The fabriques schema. This crate is the only authority on tables, indexes and
+//! constraints: entities mirror it, tests run it on SQLite and PostgreSQL, and nothing builds
+//! the schema from entities.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_core::Migration)]
+    }
+}
