@@ -164,7 +164,7 @@ impl MigrationTrait for Migration {
         t.table(Fabriques::Table)
             .col(pk_uuid(Fabriques::Id))
             .col(string_len(Fabriques::Title, 300))
-            .col(string_len(Fabriques::Theme, 300))
+            .col(string_len_null(Fabriques::Theme, 300))
             .col(text(Fabriques::Description))
             .col(string_len_null(Fabriques::Programme, 200))
             .col(integer(Fabriques::MinTerritories))

@@ -100,7 +100,7 @@ pub fn luhn_valid(digits: &str) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl Siren {
@@ -169,6 +169,7 @@ impl RegionCode {
 /// [`TerritoryKind::parse_code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TerritoryKind {
     Commune,
     CommunauteDeCommunes,

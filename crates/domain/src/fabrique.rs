@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use crate::blocker::{Blocker, Blockers};
 use crate::dates::default_end;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FabriqueStatus {
     Draft,
     Recruiting,
@@ -58,7 +60,9 @@ impl FromStr for FabriqueStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FabriqueAction {
     /// draft → recruiting (ouverture des candidatures)
     OpenRecruitment,

@@ -93,10 +93,10 @@ impl Model {
             }
             Command::AssignContractor => self.facts.has_contractor = true,
             Command::AdoptRoadmap(i) => {
-                if let Some(p) = self.participations.get_mut(i) {
-                    if let Ok(to) = participation::complete_on_adoption(*p) {
-                        *p = to;
-                    }
+                if let Some(p) = self.participations.get_mut(i)
+                    && let Ok(to) = participation::complete_on_adoption(*p)
+                {
+                    *p = to;
                 }
             }
             Command::RecordLesson => self.facts.lessons += 1,

@@ -9,6 +9,7 @@ pub mod blocker;
 pub mod codes;
 pub mod dates;
 pub mod fabrique;
+pub mod organization;
 pub mod participation;
 
 pub use blocker::{Blocker, Blockers};
@@ -17,6 +18,7 @@ pub use codes::{
 };
 pub use dates::{BoundsError, TerritoryBounds, default_end};
 pub use fabrique::{FabriqueAction, FabriqueFacts, FabriqueStatus, ParticipationCounts};
+pub use organization::{OrganizationKind, PartnerRole};
 pub use participation::{ParticipationAction, ParticipationFacts, ParticipationStatus};
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use std::str::FromStr;
 use crate::blocker::{Blocker, Blockers};
 use crate::fabrique::FabriqueStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParticipationStatus {
     Applied,
     Accepted,
@@ -67,7 +69,9 @@ impl FromStr for ParticipationStatus {
 
 /// Actions a person takes on a participation. Activation (at launch) and completion (when the
 /// roadmap is adopted) are consequences of other transitions: see [`complete_on_adoption`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ParticipationAction {
     Accept,
     Reject,

@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub title: String,
-    pub theme: String,
+    pub theme: Option<String>,
     pub description: String,
     pub programme: Option<String>,
     pub min_territories: i32,

@@ -1,1 +1,10 @@
-fn main() {}
+//! Black-box HTTP tests: one binary, modules by capability. Every scenario runs on SQLite and
+//! on PostgreSQL (see `both_engines!`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod contract;
+mod directory;
+mod errors;
+mod helpers;
+mod lifecycle;

@@ -1,0 +1,478 @@
+//! Bearer JWT authentication and the role rules.
+//!
+//! Policy: validation pins one algorithm, requires `iss`, `aud`, `exp` and `sub`, checks
+//! `nbf` and a future `iat` with a small leeway, refuses any `crit` header and oversized
+//! headers. [`Caller`] is the extractor for authenticated routes; [`MaybeCaller`] for routes
+//! the public may read (a present but invalid token is still a 401). Which role may do what is
+//! decided in one table, [`role_allows`].
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use anyhow::{Context, bail};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::config::{JwtAlgorithm, JwtSettings};
+use crate::error::ApiError;
+
+/// Leeway for clock skew on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECS: u64 = 10;
+/// Longest `Authorization` header accepted.
+pub const MAX_AUTH_HEADER_BYTES: usize = 8 * 1024;
+/// Shortest HS256 secret accepted (256 bits).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    AnctStaff,
+    Partner,
+    Territory,
+    Analyst,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::AnctStaff => "anct_staff",
+            Role::Partner => "partner",
+            Role::Territory => "territory",
+            Role::Analyst => "analyst",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territory: Option<Uuid>,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+}
+
+/// Whether the key was configured or generated on first start (loopback only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    Configured,
+    Generated,
+}
+
+pub struct JwtKeys {
+    algorithm: Algorithm,
+    decoding: DecodingKey,
+    encoding: Option<EncodingKey>,
+    issuer: String,
+    audience: String,
+    pub origin: KeyOrigin,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("algorithm", &self.algorithm)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn secret_checked(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+    if bytes.len() < MIN_SECRET_BYTES {
+        bail!(
+            "the HS256 secret has {} bytes; at least {MIN_SECRET_BYTES} are required",
+            bytes.len()
+        );
+    }
+    Ok(bytes)
+}
+
+/// Reads the generated secret of `data_dir`, creating it (256 random bits, mode 0600) if absent.
+fn generated_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(text) = fs::read_to_string(&path) {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .with_context(|| format!("{} is not base64", path.display()))?;
+        return secret_checked(bytes);
+    }
+    fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(&path) {
+        Ok(mut f) => {
+            f.write_all(text.as_bytes())?;
+            Ok(bytes.to_vec())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => generated_secret(data_dir),
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+    }
+}
+
+impl JwtKeys {
+    pub fn load(cfg: &JwtSettings, data_dir: &Path) -> anyhow::Result<Self> {
+        let (algorithm, decoding, encoding, origin) = match cfg.algorithm {
+            JwtAlgorithm::Hs256 => {
+                let (secret, origin) = match (&cfg.secret, &cfg.secret_file) {
+                    (Some(s), _) => (
+                        secret_checked(s.as_bytes().to_vec())?,
+                        KeyOrigin::Configured,
+                    ),
+                    (None, Some(p)) => {
+                        let text =
+                            fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                        let trimmed = String::from_utf8_lossy(&text).trim().as_bytes().to_vec();
+                        (secret_checked(trimmed)?, KeyOrigin::Configured)
+                    }
+                    (None, None) => (generated_secret(data_dir)?, KeyOrigin::Generated),
+                };
+                (
+                    Algorithm::HS256,
+                    DecodingKey::from_secret(&secret),
+                    Some(EncodingKey::from_secret(&secret)),
+                    origin,
+                )
+            }
+            alg @ (JwtAlgorithm::EdDsa | JwtAlgorithm::Rs256) => {
+                let public = cfg
+                    .public_key_file
+                    .as_ref()
+                    .context("FABRIQUES_JWT_PUBLIC_KEY_FILE is required for EdDSA and RS256")?;
+                let pem =
+                    fs::read(public).with_context(|| format!("reading {}", public.display()))?;
+                let private = match &cfg.private_key_file {
+                    Some(p) => {
+                        Some(fs::read(p).with_context(|| format!("reading {}", p.display()))?)
+                    }
+                    None => None,
+                };
+                if alg == JwtAlgorithm::EdDsa {
+                    let enc = private.map(|k| EncodingKey::from_ed_pem(&k)).transpose()?;
+                    (
+                        Algorithm::EdDSA,
+                        DecodingKey::from_ed_pem(&pem)?,
+                        enc,
+                        KeyOrigin::Configured,
+                    )
+                } else {
+                    let enc = private.map(|k| EncodingKey::from_rsa_pem(&k)).transpose()?;
+                    (
+                        Algorithm::RS256,
+                        DecodingKey::from_rsa_pem(&pem)?,
+                        enc,
+                        KeyOrigin::Configured,
+                    )
+                }
+            }
+        };
+        Ok(Self {
+            algorithm,
+            decoding,
+            encoding,
+            issuer: cfg.issuer.clone(),
+            audience: cfg.audience.clone(),
+            origin,
+        })
+    }
+
+    fn validation(&self) -> Validation {
+        let mut v = Validation::new(self.algorithm);
+        v.leeway = LEEWAY_SECS;
+        v.validate_exp = true;
+        v.validate_nbf = true;
+        v.validate_aud = true;
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[&self.audience]);
+        v
+    }
+
+    /// Mints a token (for `fabriques token` and the tests).
+    pub fn mint(
+        &self,
+        sub: &str,
+        role: Role,
+        org: Option<Uuid>,
+        territory: Option<Uuid>,
+        ttl_secs: i64,
+    ) -> anyhow::Result<String> {
+        let key = self
+            .encoding
+            .as_ref()
+            .context("no private key configured: set FABRIQUES_JWT_PRIVATE_KEY_FILE")?;
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: sub.to_owned(),
+            role,
+            org,
+            territory,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_secs,
+            nbf: Some(now),
+            iat: Some(now),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(self.algorithm),
+            &claims,
+            key,
+        )?)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| ApiError::Unauthorized("malformed token".into()))?;
+        if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+            return Err(ApiError::Unauthorized(
+                "unsupported critical header parameters".into(),
+            ));
+        }
+        if header.alg != self.algorithm {
+            return Err(ApiError::Unauthorized(
+                "unexpected signing algorithm".into(),
+            ));
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation())
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                let why = match e.kind() {
+                    K::ExpiredSignature => "token expired",
+                    K::ImmatureSignature => "token not yet valid (nbf)",
+                    K::InvalidAudience => "wrong audience",
+                    K::InvalidIssuer => "wrong issuer",
+                    K::InvalidSignature => "invalid signature",
+                    K::MissingRequiredClaim(_) => "a required claim is missing",
+                    _ => "invalid token",
+                };
+                ApiError::Unauthorized(why.into())
+            })?;
+        let c = data.claims;
+        let now = chrono::Utc::now().timestamp();
+        if c.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+            return Err(ApiError::Unauthorized(
+                "token issued in the future (iat)".into(),
+            ));
+        }
+        if c.sub.trim().is_empty() {
+            return Err(ApiError::Unauthorized("empty subject".into()));
+        }
+        match c.role {
+            Role::Partner if c.org.is_none() => Err(ApiError::Unauthorized(
+                "a partner token needs an `org` claim".into(),
+            )),
+            Role::Territory if c.territory.is_none() => Err(ApiError::Unauthorized(
+                "a territory token needs a `territory` claim".into(),
+            )),
+            _ => Ok(c),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub sub: String,
+    pub role: Role,
+    pub org: Option<Uuid>,
+    pub territory: Option<Uuid>,
+}
+
+impl Caller {
+    /// The system itself (seeding, migrations), as written in the journal.
+    pub fn system() -> Self {
+        Caller {
+            sub: "system".into(),
+            role: Role::Admin,
+            org: None,
+            territory: None,
+        }
+    }
+
+    pub fn require(&self, perm: Permission) -> Result<(), ApiError> {
+        if role_allows(self.role, perm) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(perm.as_str().into()))
+        }
+    }
+
+    /// ANCT sees everything of the programme, personal data included.
+    pub fn is_anct(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::AnctStaff)
+    }
+}
+
+/// What a role may do. Territory tokens are further limited to their own territory, and
+/// partners' personal-data access to Fabriques where they co-animate or contract, by the
+/// handlers that own those resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    ReadDirectory,
+    WriteOrganizations,
+    WriteTerritories,
+    ReadDrafts,
+    WriteFabriques,
+    TransitionFabriques,
+    WritePartners,
+    ReadParticipations,
+    Apply,
+    DecideParticipations,
+    Withdraw,
+    UpdateParticipations,
+    ReadHistory,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 13] = [
+        Permission::ReadDirectory,
+        Permission::WriteOrganizations,
+        Permission::WriteTerritories,
+        Permission::ReadDrafts,
+        Permission::WriteFabriques,
+        Permission::TransitionFabriques,
+        Permission::WritePartners,
+        Permission::ReadParticipations,
+        Permission::Apply,
+        Permission::DecideParticipations,
+        Permission::Withdraw,
+        Permission::UpdateParticipations,
+        Permission::ReadHistory,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::ReadDirectory => "directory:read",
+            Permission::WriteOrganizations => "organizations:write",
+            Permission::WriteTerritories => "territories:write",
+            Permission::ReadDrafts => "fabriques:read_drafts",
+            Permission::WriteFabriques => "fabriques:write",
+            Permission::TransitionFabriques => "fabriques:transition",
+            Permission::WritePartners => "fabriques:write_partners",
+            Permission::ReadParticipations => "participations:read",
+            Permission::Apply => "participations:apply",
+            Permission::DecideParticipations => "participations:decide",
+            Permission::Withdraw => "participations:withdraw",
+            Permission::UpdateParticipations => "participations:update",
+            Permission::ReadHistory => "history:read",
+        }
+    }
+}
+
+/// The role × permission table of DOMAIN.md.
+pub fn role_allows(role: Role, perm: Permission) -> bool {
+    use Permission as P;
+    match role {
+        Role::Admin | Role::AnctStaff => true,
+        Role::Analyst => matches!(
+            perm,
+            P::ReadDirectory | P::ReadDrafts | P::ReadParticipations | P::ReadHistory
+        ),
+        Role::Partner => matches!(
+            perm,
+            P::ReadDirectory | P::ReadParticipations | P::ReadHistory
+        ),
+        Role::Territory => {
+            matches!(
+                perm,
+                P::ReadDirectory
+                    | P::ReadParticipations
+                    | P::Apply
+                    | P::Withdraw
+                    | P::UpdateParticipations
+            )
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    if value.len() > MAX_AUTH_HEADER_BYTES {
+        return Err(ApiError::Unauthorized(
+            "authorization header too large".into(),
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed authorization header".into()))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(
+            "expected `Authorization: Bearer <token>`".into(),
+        ));
+    }
+    Ok(Some(token.trim().to_owned()))
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = bearer(req)? else {
+        return Ok(None);
+    };
+    let keys = req
+        .app_data::<web::Data<Arc<JwtKeys>>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?;
+    let c = keys.verify(&token)?;
+    Ok(Some(Caller {
+        sub: c.sub,
+        role: c.role,
+        org: c.org,
+        territory: c.territory,
+    }))
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).and_then(|c| {
+            c.ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
+        }))
+    }
+}
+
+/// The caller if a token was sent; `None` for the public.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req).map(MaybeCaller))
+    }
+}
+
+/// Claim names the validation requires (used by docs and tests).
+pub fn required_claims() -> HashSet<&'static str> {
+    ["exp", "iss", "aud", "sub"].into_iter().collect()
+}

@@ -1,0 +1,166 @@
+//! The `fabriques` command: serve (default), migrate, token, openapi, seed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::auth::{JwtKeys, Role};
+use crate::config::{DbSettings, JwtSettings, LogFormat, Settings};
+
+#[derive(Parser)]
+#[command(name = "fabriques", version, about = "The Fabriques prospectives API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve(Box<Settings>),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DbSettings),
+    /// Mint a JWT for local use and print it alone on standard output.
+    Token {
+        #[arg(long, value_enum, default_value = "admin")]
+        role: Role,
+        /// Organization id (required for a partner).
+        #[arg(long)]
+        org: Option<Uuid>,
+        /// Territory id (required for a territory).
+        #[arg(long)]
+        territory: Option<Uuid>,
+        /// Subject (who the token is for).
+        #[arg(long, default_value = "local-user")]
+        sub: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: i64,
+        #[command(flatten)]
+        jwt: JwtSettings,
+        #[arg(long, env = "FABRIQUES_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Print the OpenAPI document, or write it to a file.
+    Openapi {
+        /// Write to this file instead of standard output (e.g. openapi/openapi.json).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Load data into an empty database.
+    Seed {
+        /// The real Fabriques of the public record (shared/reference/public-fabriques.md).
+        #[arg(long, required = true)]
+        demo: bool,
+        #[command(flatten)]
+        db: DbSettings,
+    },
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => match Cli::parse_from(["fabriques", "serve"]).command {
+            Some(Command::Serve(s)) => serve(*s),
+            _ => Err(anyhow::anyhow!("no command")),
+        },
+        Some(Command::Serve(s)) => serve(*s),
+        Some(Command::Migrate(db)) => runtime().and_then(|rt| {
+            rt.block_on(async {
+                init_logs(LogFormat::Text);
+                crate::db::connect_and_migrate(&db.url()).await?;
+                tracing::info!("database migrated");
+                Ok(())
+            })
+        }),
+        Some(Command::Token {
+            role,
+            org,
+            territory,
+            sub,
+            ttl,
+            jwt,
+            data_dir,
+        }) => token(role, org, territory, &sub, ttl, &jwt, &data_dir),
+        Some(Command::Openapi { output }) => {
+            let json = crate::openapi::spec_json();
+            match output {
+                Some(path) => std::fs::write(&path, json).map_err(anyhow::Error::from),
+                None => {
+                    print!("{json}");
+                    Ok(())
+                }
+            }
+        }
+        Some(Command::Seed { demo: _, db }) => runtime().and_then(|rt| {
+            rt.block_on(async {
+                init_logs(LogFormat::Text);
+                let conn = crate::db::connect_and_migrate(&db.url()).await?;
+                crate::seed::demo(&conn).await
+            })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fabriques: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn token(
+    role: Role,
+    org: Option<Uuid>,
+    territory: Option<Uuid>,
+    sub: &str,
+    ttl: i64,
+    jwt: &JwtSettings,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    match role {
+        Role::Partner if org.is_none() => {
+            anyhow::bail!("a partner token needs --org <organization id>")
+        }
+        Role::Territory if territory.is_none() => {
+            anyhow::bail!("a territory token needs --territory <territory id>")
+        }
+        _ => {}
+    }
+    if ttl <= 0 {
+        anyhow::bail!("--ttl must be positive");
+    }
+    let keys = JwtKeys::load(jwt, data_dir)?;
+    println!("{}", keys.mint(sub, role, org, territory, ttl)?);
+    Ok(())
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    init_logs(settings.log_format);
+    actix_web::rt::System::new().block_on(async move {
+        let app = crate::Application::build(&settings).await?;
+        tracing::info!(bind = %settings.bind, database = %crate::db::redact(&settings.db.url()), "fabriques listening; Swagger UI at /swagger-ui/");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,18 @@
+//! The fabriques HTTP API: actix-web handlers over the domain rules and the sea-orm store.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod journal;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod store;
+
+pub use startup::Application;

@@ -1,0 +1,61 @@
+//! The OpenAPI 3.1 document: generated from the handlers registered with `.service()`, plus
+//! the bearer security scheme and the tags. `openapi/openapi.json` is its committed copy.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fabriques prospectives API",
+        description = "Reference API of ANCT's Fabriques prospectives: one-year programmes in which ANCT accompanies 4 to 8 territories on a theme, with partners, a contractor (prestataire), seminars and a roadmap (feuille de route) per territory.\n\nErrors are `application/problem+json` (RFC 9457) with a stable `code`. Lists use keyset pagination (`limit`, `cursor`, `next_cursor`, `Link: rel=\"next\"`). Filters take comma-separated or repeated values; unknown query parameters are refused with 400.",
+        license(name = "MIT OR Apache-2.0"),
+        version = "0.1.0"
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "fabriques", description = "Fabriques prospectives, their partners, transitions and history"),
+        (name = "participations", description = "Participations (candidatures / territoires accompagnés)"),
+        (name = "territories", description = "Territories (collectivités)"),
+        (name = "organizations", description = "Partner organizations (partenaires)"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_default();
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A JWT with `sub`, `role`, `iss`, `aud`, `exp` (and `org` for partners, `territory` for territories)."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Builds the document the way the server does (same registrations), without serving.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(crate::routes::health::live)
+        .service(crate::routes::health::ready)
+        .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::configure))
+        .split_for_parts();
+    api
+}
+
+pub fn spec_json() -> String {
+    let mut s = spec().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

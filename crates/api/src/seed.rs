@@ -1,0 +1,3 @@
+pub async fn demo(_db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    Ok(())
+}

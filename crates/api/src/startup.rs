@@ -1,0 +1,118 @@
+//! Building and running the HTTP server from [`Settings`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::{Context, bail};
+use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{JwtKeys, KeyOrigin};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::middleware::{KnownRoutes, fallback, request_context};
+use crate::openapi::ApiDoc;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads the keys and binds the listener.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let keys = JwtKeys::load(&settings.jwt, &settings.db.data_dir)?;
+        if keys.origin == KeyOrigin::Generated && !settings.bind.ip().is_loopback() {
+            bail!(
+                "refusing to listen on {} with a generated JWT secret: configure FABRIQUES_JWT_SECRET (32+ bytes) or key files",
+                settings.bind
+            );
+        }
+        let db = crate::db::connect_and_migrate(&settings.db.url()).await?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        Self::with_listener(listener, db, keys)
+    }
+
+    pub fn with_listener(
+        listener: TcpListener,
+        db: DatabaseConnection,
+        keys: JwtKeys,
+    ) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let keys = web::Data::new(Arc::new(keys));
+        let spec = crate::openapi::spec();
+        let known = web::Data::new(KnownRoutes::from_spec(&spec));
+        let spec_json = web::Data::new(SpecJson(spec.to_json()?));
+        let data_db = web::Data::new(db.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(data_db.clone())
+                .app_data(keys.clone())
+                .app_data(known.clone())
+                .app_data(spec_json.clone())
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request(
+                        "invalid_path_parameter",
+                        format!("invalid path parameter: {e}"),
+                    )
+                    .into()
+                }))
+                .service(crate::routes::health::live)
+                .service(crate::routes::health::ready)
+                .service(
+                    utoipa_actix_web::scope("/api/v1")
+                        .configure(crate::routes::configure)
+                        .route("/openapi.json", web::get().to(serve_spec)),
+                )
+                .into_app()
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+                )
+                .route(
+                    "/swagger-ui",
+                    web::get().to(|| async { redirect("/swagger-ui/") }),
+                )
+                .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
+                .default_service(web::to(fallback))
+                .wrap(Compress::default())
+                .wrap(from_fn(request_context))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The OpenAPI document, rendered once at start.
+struct SpecJson(String);
+
+async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.clone())
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", to))
+        .finish()
+}

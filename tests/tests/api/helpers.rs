@@ -1,0 +1,325 @@
+//! `spawn_app`: the real application on a random port, with a fresh database per test.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use fabriques_api::auth::{JwtKeys, Role};
+use fabriques_api::config::{JwtAlgorithm, JwtSettings};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const SECRET: &str = "integration-tests-secret-of-at-least-32-bytes";
+pub const ISSUER: &str = "fabriques";
+pub const AUDIENCE: &str = "fabriques-api";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub keys: JwtKeys,
+    pub admin: String,
+    _dir: tempfile::TempDir,
+    drop_db: Option<(String, String)>,
+}
+
+pub fn jwt_settings() -> JwtSettings {
+    JwtSettings {
+        algorithm: JwtAlgorithm::Hs256,
+        secret: Some(SECRET.into()),
+        secret_file: None,
+        public_key_file: None,
+        private_key_file: None,
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+    }
+}
+
+/// Where PostgreSQL tests run; `None` only when explicitly skipped.
+fn postgres_base() -> Option<String> {
+    match std::env::var("FABRIQUES_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("FABRIQUES_TEST_SKIP_POSTGRES").as_deref() == Ok("1") => None,
+        _ => panic!(
+            "FABRIQUES_TEST_POSTGRES_URL is not set: run ./scripts/test (it finds PostgreSQL), or set FABRIQUES_TEST_SKIP_POSTGRES=1 to skip the PostgreSQL half knowingly"
+        ),
+    }
+}
+
+pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (url, drop_db) = match engine {
+        Engine::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+            None,
+        ),
+        Engine::Postgres => {
+            let base = postgres_base()?;
+            let name = format!("fabriques_test_{}", Uuid::now_v7().simple());
+            let admin = Database::connect(&base)
+                .await
+                .expect("connect to PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            let mut u = url::Url::parse(&base).expect("postgres url");
+            u.set_path(&format!("/{name}"));
+            (u.to_string(), Some((base, name)))
+        }
+    };
+    let db = fabriques_api::db::connect_and_migrate(&url)
+        .await
+        .expect("migrate");
+    let keys = JwtKeys::load(&jwt_settings(), &PathBuf::from(dir.path())).expect("keys");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = fabriques_api::Application::with_listener(
+        listener,
+        db,
+        JwtKeys::load(&jwt_settings(), dir.path()).expect("keys"),
+    )
+    .expect("app");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let admin = keys
+        .mint("admin@test", Role::Admin, None, None, 600)
+        .expect("mint");
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        keys,
+        admin,
+        _dir: dir,
+        drop_db,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.drop_db.take() {
+            // Best effort, on a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(db) = Database::connect(&base).await {
+                            let _ = db
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// Asserts a problem+json answer with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("urn:fabriques:problem:"))
+        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+    }
+
+    pub fn codes(&self, key: &str) -> Vec<String> {
+        self.body[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|b| b["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.body))
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn token(&self, role: Role, org: Option<&str>, territory: Option<&str>) -> String {
+        let parse = |s: Option<&str>| s.map(|s| s.parse::<Uuid>().expect("uuid"));
+        self.keys
+            .mint(
+                &format!("{role:?}@test"),
+                role,
+                parse(org),
+                parse(territory),
+                600,
+            )
+            .expect("mint")
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let res = rb.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.raw(Method::GET, path, Some(&self.admin.clone()), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.raw(Method::POST, path, Some(&self.admin.clone()), Some(body))
+            .await
+    }
+
+    pub async fn org(&self, name: &str, kind: &str) -> String {
+        let r = self
+            .post("/api/v1/organizations", json!({"name": name, "kind": kind}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    pub async fn territory(&self, name: &str, kind: &str, code: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/territories",
+                json!({"name": name, "kind": kind, "code": code}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
+    /// A draft Fabrique with everything needed to open recruitment (ANCT as pilot).
+    pub async fn ready_fabrique(&self, min: u32, max: u32) -> (String, String) {
+        let anct = self.org("ANCT", "anct").await;
+        let r = self
+            .post(
+                "/api/v1/fabriques",
+                json!({"title": "Sites industriels de demain", "theme": "Industrie", "planned_start": "2027-02-01", "min_territories": min, "max_territories": max}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.id();
+        let p = self
+            .raw(
+                Method::PUT,
+                &format!("/api/v1/fabriques/{id}/partners/{anct}"),
+                Some(&self.admin.clone()),
+                Some(json!({"roles": ["pilot"]})),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        (id, anct)
+    }
+
+    pub async fn transition(&self, path: &str, action: &str) -> Resp {
+        self.post(&format!("{path}/transitions"), json!({"action": action}))
+            .await
+    }
+
+    pub async fn apply(&self, fabrique: &str, territory: &str) -> Resp {
+        self.post(
+            &format!("/api/v1/fabriques/{fabrique}/participations"),
+            json!({"territory_id": territory, "sponsor_name": "Jeanne Martin", "sponsor_mandate": "maire", "motivation": "Nous voulons préparer l'avenir"}),
+        )
+        .await
+    }
+}
+
+/// Valid SIRENs of real EPCIs (public-fabriques.md), and INSEE codes of real communes.
+pub const SIRENS: [&str; 8] = [
+    "200034692",
+    "247700057",
+    "200041317",
+    "248000747",
+    "200072882",
+    "200090561",
+    "200065928",
+    "200067437",
+];
+pub const COMMUNES: [(&str, &str); 4] = [
+    ("Lorient", "56121"),
+    ("Bard", "42012"),
+    ("Awala-Yalimapo", "97361"),
+    ("Ajaccio", "2A004"),
+];
+
+/// Runs one scenario on SQLite and, in a sibling test, on PostgreSQL.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Engine::Sqlite).await {
+                        super::$name(app).await;
+                    }
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    match $crate::helpers::spawn_app($crate::helpers::Engine::Postgres).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("SKIPPED on PostgreSQL: FABRIQUES_TEST_SKIP_POSTGRES=1"),
+                    }
+                }
+            }
+        )*
+    };
+}
