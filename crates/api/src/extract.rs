@@ -68,14 +68,15 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 /// Deserializes `body`, telling apart unreadable JSON (400) from JSON of the wrong shape
 /// (422, with the pointer of the field at fault).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err(ApiError::bad_request(
-            "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        ));
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    let mut nul = Vec::new();
+    find_nul(&value, String::new(), &mut nul);
+    if !nul.is_empty() {
+        return Err(ApiError::Validation(nul));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = to_pointer(&e.path().to_string());
         let inner = e.into_inner();
         let msg = inner.to_string();
@@ -94,6 +95,39 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let detail = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
         ApiError::Validation(vec![FieldProblem::new(pointer, code, detail)])
     })
+}
+
+/// NUL characters are valid JSON but no database text column stores them: refuse them here,
+/// naming each place, rather than fail in the database.
+fn find_nul(v: &serde_json::Value, pointer: String, out: &mut Vec<FieldProblem>) {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            out.push(FieldProblem::new(
+                pointer,
+                "invalid_character",
+                "text may not contain the NUL character",
+            ));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, format!("{pointer}/{i}"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, item) in map {
+                let key = k.replace('~', "~0").replace('/', "~1");
+                if k.contains('\0') {
+                    out.push(FieldProblem::new(
+                        format!("{pointer}/{key}"),
+                        "invalid_character",
+                        "names may not contain the NUL character",
+                    ));
+                }
+                find_nul(item, format!("{pointer}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn field_in(msg: &str) -> Option<&str> {
@@ -136,6 +170,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
     let mut merged: Vec<(String, String)> = Vec::new();
     for (k, v) in url::form_urlencoded::parse(qs.as_bytes()) {
+        if k.contains('\0') || v.contains('\0') {
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: "query parameters may not contain the NUL character".into(),
+                errors: vec![FieldProblem::new(
+                    format!("/{}", k.replace('\0', "")),
+                    "invalid_character",
+                    "NUL character",
+                )],
+            });
+        }
         match merged.iter_mut().find(|(mk, _)| *mk == k) {
             Some((_, mv)) => {
                 mv.push(',');
@@ -236,6 +281,10 @@ mod tests {
                 ..
             })
         ));
+        assert_eq!(
+            pointer_of(r#"{"title": "a\u0000b"}"#),
+            ("/title".into(), "invalid_character".into())
+        );
     }
 
     #[derive(serde::Deserialize, Debug, PartialEq)]
@@ -257,5 +306,6 @@ mod tests {
         );
         assert!(parse_query::<Params>("stauts=a").is_err());
         assert!(parse_query::<Params>("limit=x").is_err());
+        assert!(parse_query::<Params>("status=a%00").is_err());
     }
 }

@@ -126,9 +126,6 @@ impl KnownRoutes {
                     methods.push(m.into());
                 }
             }
-            if methods.iter().any(|m| m == "GET") {
-                methods.push("HEAD".into());
-            }
             out.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
         }
         KnownRoutes(out)

@@ -84,8 +84,9 @@ impl Application {
                 )
                 .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
                 .default_service(web::to(fallback))
-                .wrap(Compress::default())
+                // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))
+                .wrap(Compress::default())
         })
         .listen(listener)?
         .shutdown_timeout(10)

@@ -25,6 +25,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub keys: JwtKeys,
     pub admin: String,
+    pub db: sea_orm::DatabaseConnection,
     _dir: tempfile::TempDir,
     drop_db: Option<(String, String)>,
 }
@@ -82,7 +83,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let app = fabriques_api::Application::with_listener(
         listener,
-        db,
+        db.clone(),
         JwtKeys::load(&jwt_settings(), dir.path()).expect("keys"),
     )
     .expect("app");
@@ -99,6 +100,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
             .expect("client"),
         keys,
         admin,
+        db,
         _dir: dir,
         drop_db,
     })

@@ -4,7 +4,10 @@
 
 mod auth;
 mod contract;
+mod demo;
 mod directory;
 mod errors;
 mod helpers;
+mod keys;
 mod lifecycle;
+mod operations;

@@ -464,7 +464,8 @@ pub async fn delete_partner(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Which transitions are possible now, and what blocks the others.
+/// Which transitions are possible now, and what blocks the others (any caller who may see
+/// the Fabrique may ask; performing them is ANCT's).
 #[utoipa::path(
     tag = "fabriques", operation_id = "list_fabrique_transitions",
     params(("id" = Uuid, Path, description = "Fabrique id")),
@@ -472,7 +473,6 @@ pub async fn delete_partner(
         (status = 200, body = FabriqueTransitionsResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -483,8 +483,9 @@ pub async fn list_fabrique_transitions(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<FabriqueTransitionsResponse>> {
-    caller.require(Permission::ReadDrafts)?;
-    Ok(web::Json(store::transitions(db.get_ref(), *id).await?))
+    Ok(web::Json(
+        store::transitions(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Perform a transition: open_recruitment, launch, complete or cancel (with a reason).

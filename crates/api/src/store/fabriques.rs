@@ -656,12 +656,10 @@ pub async fn facts(db: &impl ConnectionTrait, m: &Model) -> Result<FabriqueFacts
 
 pub async fn transitions(
     db: &impl ConnectionTrait,
+    caller: &Caller,
     id: Uuid,
 ) -> Result<FabriqueTransitionsResponse, ApiError> {
-    let m = Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
+    let m = get_visible(db, Some(caller), id).await?;
     let facts = facts(db, &m).await?;
     let transitions = rules::available(&facts, Some("reason given with the request"))
         .into_iter()
