@@ -6,7 +6,6 @@
 //! the public may read (a present but invalid token is still a 401). Which role may do what is
 //! decided in one table, [`role_allows`].
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -470,9 +469,4 @@ impl FromRequest for MaybeCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(authenticate(req).map(MaybeCaller))
     }
-}
-
-/// Claim names the validation requires (used by docs and tests).
-pub fn required_claims() -> HashSet<&'static str> {
-    ["exp", "iss", "aud", "sub"].into_iter().collect()
 }

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;
+pub mod problems;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT OR Apache-2.0"),
         version = "0.1.0"
     ),
+    components(schemas(crate::error::Problem)),
     modifiers(&Security),
     tags(
         (name = "fabriques", description = "Fabriques prospectives, their partners, transitions and history"),

@@ -13,6 +13,9 @@ use crate::auth::{Caller, MaybeCaller, Permission};
 use crate::error::{ApiResult, FieldProblem, Problem};
 use crate::extract::{Json, Query, double_option};
 use crate::journal::Actor;
+use crate::problems::{
+    CreateProblems, LookupProblems, PublicListProblems, ReadProblems, WriteProblems,
+};
 use crate::store::fabriques as store;
 
 /// An organization's roles in one Fabrique.
@@ -237,8 +240,7 @@ pub struct HistoryParams {
     params(FabriqueListParams),
     responses(
         (status = 200, body = FabriquePage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        PublicListProblems,
     ),
     security((), ("bearer" = []))
 )]
@@ -261,9 +263,7 @@ pub async fn list_fabriques(
     params(("id" = Uuid, Path, description = "Fabrique id")),
     responses(
         (status = 200, body = FabriqueResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        LookupProblems,
     ),
     security((), ("bearer" = []))
 )]
@@ -283,12 +283,7 @@ pub async fn get_fabrique(
     request_body = CreateFabriqueRequest,
     responses(
         (status = 201, body = FabriqueResponse, headers(("Location" = String, description = "URL of the new Fabrique"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
     security(("bearer" = []))
 )]
@@ -316,14 +311,8 @@ pub async fn create_fabrique(
     request_body = UpdateFabriqueRequest,
     responses(
         (status = 200, body = FabriqueResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Closed, or bounds below the accepted count", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -349,11 +338,8 @@ pub async fn update_fabrique(
     params(("id" = Uuid, Path, description = "Fabrique id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a draft", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -378,9 +364,7 @@ pub async fn delete_fabrique(
     params(("id" = Uuid, Path, description = "Fabrique id")),
     responses(
         (status = 200, body = PartnerPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        LookupProblems,
     ),
     security((), ("bearer" = []))
 )]
@@ -406,14 +390,8 @@ pub async fn list_partners(
     request_body = PutPartnerRequest,
     responses(
         (status = 200, body = PartnerResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Fabrique is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -440,11 +418,8 @@ pub async fn put_partner(
     params(("id" = Uuid, Path, description = "Fabrique id"), ("organization_id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The Fabrique is closed", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -471,9 +446,7 @@ pub async fn delete_partner(
     params(("id" = Uuid, Path, description = "Fabrique id")),
     responses(
         (status = 200, body = FabriqueTransitionsResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        LookupProblems,
     ),
     security(("bearer" = []))
 )]
@@ -495,14 +468,8 @@ pub async fn list_fabrique_transitions(
     request_body = FabriqueTransitionRequest,
     responses(
         (status = 200, description = "Done; the Fabrique as it is now", body = FabriqueResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Refused: every unmet condition in `blockers`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -528,10 +495,7 @@ pub async fn create_fabrique_transition(
     params(("id" = Uuid, Path, description = "Fabrique id"), HistoryParams),
     responses(
         (status = 200, body = EventPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]

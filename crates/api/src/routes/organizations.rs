@@ -12,6 +12,7 @@ use crate::auth::{Caller, Permission};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Query, double_option};
 use crate::journal::Actor;
+use crate::problems::{CreateProblems, ListProblems, ReadProblems, WriteProblems};
 use crate::store::organizations as store;
 
 /// A partner organization (partenaire): ANCT, an association of elected officials, an
@@ -108,9 +109,7 @@ pub struct OrganizationListParams {
     params(OrganizationListParams),
     responses(
         (status = 200, description = "A page of organizations", body = OrganizationPage),
-        (status = 400, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
     security(("bearer" = []))
 )]
@@ -140,10 +139,7 @@ pub async fn list_organizations(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, body = OrganizationResponse),
-        (status = 400, description = "Bad id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -163,12 +159,7 @@ pub async fn get_organization(
     request_body = CreateOrganizationRequest,
     responses(
         (status = 201, body = OrganizationResponse, headers(("Location" = String, description = "URL of the new organization"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
     security(("bearer" = []))
 )]
@@ -196,13 +187,7 @@ pub async fn create_organization(
     request_body = UpdateOrganizationRequest,
     responses(
         (status = 200, body = OrganizationResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -228,11 +213,8 @@ pub async fn update_organization(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]

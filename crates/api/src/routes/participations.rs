@@ -12,6 +12,7 @@ use crate::auth::{Caller, Permission};
 use crate::error::{ApiResult, FieldProblem, Problem};
 use crate::extract::{Json, Query, double_option};
 use crate::journal::Actor;
+use crate::problems::{ListProblems, ReadProblems, WriteProblems};
 use crate::store::participations as store;
 
 /// One territory in one Fabrique. Personal data (sponsor, motivation) is present only for
@@ -140,10 +141,7 @@ pub struct ParticipationTransitionRequest {
     params(("id" = Uuid, Path, description = "Fabrique id"), ParticipationListParams),
     responses(
         (status = 200, body = ParticipationPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -169,14 +167,8 @@ pub async fn list_fabrique_participations(
     request_body = CreateParticipationRequest,
     responses(
         (status = 201, body = ParticipationResponse, headers(("Location" = String, description = "URL of the new participation"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Role not allowed, or another territory", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not recruiting, or already applied: see `blockers`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -204,9 +196,7 @@ pub async fn create_participation(
     params(ParticipationListParams),
     responses(
         (status = 200, body = ParticipationPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
     security(("bearer" = []))
 )]
@@ -230,10 +220,7 @@ pub async fn list_participations(
     params(("id" = Uuid, Path, description = "Participation id")),
     responses(
         (status = 200, body = ParticipationResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -254,14 +241,8 @@ pub async fn get_participation(
     request_body = UpdateParticipationRequest,
     responses(
         (status = 200, body = ParticipationResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The participation is closed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -287,10 +268,7 @@ pub async fn update_participation(
     params(("id" = Uuid, Path, description = "Participation id")),
     responses(
         (status = 200, body = ParticipationTransitionsResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -313,14 +291,8 @@ pub async fn list_participation_transitions(
     request_body = ParticipationTransitionRequest,
     responses(
         (status = 200, description = "Done; the participation as it is now", body = ParticipationResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Refused: every unmet condition in `blockers`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]

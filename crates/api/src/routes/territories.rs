@@ -12,6 +12,7 @@ use crate::auth::{Caller, Permission};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{Json, Query, double_option};
 use crate::journal::Actor;
+use crate::problems::{CreateProblems, ListProblems, ReadProblems, WriteProblems};
 use crate::store::territories as store;
 
 /// A territory (collectivité): commune, EPCI, department, region, PETR...
@@ -143,9 +144,7 @@ pub struct TerritoryListParams {
     params(TerritoryListParams),
     responses(
         (status = 200, body = TerritoryPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        ListProblems,
     ),
     security(("bearer" = []))
 )]
@@ -175,10 +174,7 @@ pub async fn list_territories(
     params(("id" = Uuid, Path, description = "Territory id")),
     responses(
         (status = 200, body = TerritoryResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
@@ -198,13 +194,8 @@ pub async fn get_territory(
     request_body = CreateTerritoryRequest,
     responses(
         (status = 201, body = TerritoryResponse, headers(("Location" = String, description = "URL of the new territory"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A territory with this code exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        CreateProblems,
     ),
     security(("bearer" = []))
 )]
@@ -232,13 +223,7 @@ pub async fn create_territory(
     request_body = UpdateTerritoryRequest,
     responses(
         (status = 200, body = TerritoryResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ),
     security(("bearer" = []))
 )]
@@ -264,11 +249,8 @@ pub async fn update_territory(
     params(("id" = Uuid, Path, description = "Territory id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Still referenced", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ),
     security(("bearer" = []))
 )]
