@@ -227,6 +227,45 @@ pub fn split_list(v: &Option<String>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A comma-separated filter whose every value must parse as `T` (a status, a kind...);
+/// an unknown value is a 400 naming the parameter, never an empty result.
+pub fn parse_enum_list<T: std::str::FromStr>(
+    raw: &Option<String>,
+    name: &str,
+) -> Result<Vec<String>, ApiError> {
+    let values = split_list(raw);
+    match values.iter().find(|v| v.parse::<T>().is_err()) {
+        Some(bad) => Err(ApiError::BadRequest {
+            code: "invalid_query",
+            detail: format!("unknown value `{bad}` for `{name}`"),
+            errors: vec![FieldProblem::new(
+                format!("/{name}"),
+                "invalid_parameter",
+                format!("unknown value `{bad}`"),
+            )],
+        }),
+        None => Ok(values),
+    }
+}
+
+/// A comma-separated filter of ids.
+pub fn parse_id_list(raw: &Option<String>, name: &str) -> Result<Vec<uuid::Uuid>, ApiError> {
+    split_list(raw)
+        .iter()
+        .map(|s| {
+            s.parse().map_err(|_| ApiError::BadRequest {
+                code: "invalid_query",
+                detail: format!("`{name}` takes ids (UUIDs); `{s}` is not one"),
+                errors: vec![FieldProblem::new(
+                    format!("/{name}"),
+                    "invalid_parameter",
+                    "not a UUID",
+                )],
+            })
+        })
+        .collect()
+}
+
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{Page, PageRequest, fetch_page, text_match};
 use crate::auth::{Caller, Permission, Role, role_allows};
 use crate::error::{ApiError, FieldProblem, blockers_to_problems};
-use crate::extract::split_list;
+use crate::extract::{parse_enum_list, parse_id_list, split_list};
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
 use crate::routes::fabriques::{
@@ -37,23 +37,6 @@ fn status_of(m: &Model) -> FabriqueStatus {
 
 fn may_read_drafts(caller: Option<&Caller>) -> bool {
     caller.is_some_and(|c| role_allows(c.role, Permission::ReadDrafts))
-}
-
-fn parse_uuids(raw: &Option<String>, name: &str) -> Result<Vec<Uuid>, ApiError> {
-    split_list(raw)
-        .iter()
-        .map(|s| {
-            s.parse::<Uuid>().map_err(|_| ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("`{name}` takes ids (UUIDs); `{s}` is not one"),
-                errors: vec![FieldProblem::new(
-                    format!("/{name}"),
-                    "invalid_parameter",
-                    "not a UUID",
-                )],
-            })
-        })
-        .collect()
 }
 
 fn year_range(from: i32, to: i32) -> Condition {
@@ -88,15 +71,7 @@ pub async fn list(
         ],
     )?;
     let mut q = Entity::find();
-    let statuses = split_list(&p.status);
-    for s in &statuses {
-        if s.parse::<FabriqueStatus>().is_err() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("unknown status `{s}`"),
-            ));
-        }
-    }
+    let statuses = parse_enum_list::<FabriqueStatus>(&p.status, "status")?;
     if !statuses.is_empty() {
         q = q.filter(Column::Status.is_in(statuses));
     }
@@ -127,7 +102,7 @@ pub async fn list(
             p.year_to.unwrap_or(2100),
         ));
     }
-    let territories = parse_uuids(&p.territory, "territory")?;
+    let territories = parse_id_list(&p.territory, "territory")?;
     if !territories.is_empty() {
         q = q.filter(
             Column::Id.in_subquery(
@@ -139,7 +114,7 @@ pub async fn list(
             ),
         );
     }
-    let orgs = parse_uuids(&p.organization, "organization")?;
+    let orgs = parse_id_list(&p.organization, "organization")?;
     if !orgs.is_empty() {
         q = q.filter(
             Column::Id.in_subquery(

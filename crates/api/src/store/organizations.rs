@@ -7,26 +7,13 @@ use uuid::Uuid;
 
 use super::{Page, PageRequest, fetch_page, text_match};
 use crate::error::ApiError;
-use crate::extract::split_list;
+use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
 use crate::routes::organizations::{
     CreateOrganizationRequest, OrganizationListParams, OrganizationResponse,
     UpdateOrganizationRequest, not_found,
 };
-
-fn parse_kinds(raw: &Option<String>) -> Result<Vec<String>, ApiError> {
-    let kinds = split_list(raw);
-    for k in &kinds {
-        if k.parse::<domain::OrganizationKind>().is_err() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("unknown organization kind `{k}`"),
-            ));
-        }
-    }
-    Ok(kinds)
-}
 
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -40,7 +27,7 @@ pub async fn list(
         ],
     )?;
     let mut q = Entity::find();
-    let kinds = parse_kinds(&p.kind)?;
+    let kinds = parse_enum_list::<domain::OrganizationKind>(&p.kind, "kind")?;
     if !kinds.is_empty() {
         q = q.filter(Column::Kind.is_in(kinds));
     }

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::fabriques::{self as fabs, sees_personal};
 use super::{Page, PageRequest, fetch_page};
 use crate::auth::{Caller, Role};
-use crate::error::{ApiError, FieldProblem, blockers_to_problems};
-use crate::extract::split_list;
+use crate::error::{ApiError, blockers_to_problems};
+use crate::extract::{parse_enum_list, parse_id_list};
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
 use crate::routes::participations::{
@@ -97,23 +97,6 @@ async fn shown(
     Ok(if personal { p } else { redact(p) })
 }
 
-fn parse_ids(raw: &Option<String>, name: &str) -> Result<Vec<Uuid>, ApiError> {
-    split_list(raw)
-        .iter()
-        .map(|s| {
-            s.parse().map_err(|_| ApiError::BadRequest {
-                code: "invalid_query",
-                detail: format!("`{name}` takes ids (UUIDs); `{s}` is not one"),
-                errors: vec![FieldProblem::new(
-                    format!("/{name}"),
-                    "invalid_parameter",
-                    "not a UUID",
-                )],
-            })
-        })
-        .collect()
-}
-
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -129,23 +112,15 @@ pub async fn list(
         fabs::get_visible(db, Some(caller), f).await?;
         q = q.filter(Column::FabriqueId.eq(f));
     }
-    let fabriques = parse_ids(&p.fabrique, "fabrique")?;
+    let fabriques = parse_id_list(&p.fabrique, "fabrique")?;
     if !fabriques.is_empty() {
         q = q.filter(Column::FabriqueId.is_in(fabriques));
     }
-    let territories = parse_ids(&p.territory, "territory")?;
+    let territories = parse_id_list(&p.territory, "territory")?;
     if !territories.is_empty() {
         q = q.filter(Column::TerritoryId.is_in(territories));
     }
-    let statuses = split_list(&p.status);
-    for s in &statuses {
-        if s.parse::<ParticipationStatus>().is_err() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("unknown status `{s}`"),
-            ));
-        }
-    }
+    let statuses = parse_enum_list::<ParticipationStatus>(&p.status, "status")?;
     if !statuses.is_empty() {
         q = q.filter(Column::Status.is_in(statuses));
     }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{Page, PageRequest, fetch_page, text_match};
 use crate::error::{ApiError, FieldProblem};
-use crate::extract::split_list;
+use crate::extract::{parse_enum_list, split_list};
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
 use crate::routes::territories::{
@@ -44,15 +44,7 @@ pub async fn list(
         ],
     )?;
     let mut q = Entity::find();
-    let kinds = split_list(&p.kind);
-    for k in &kinds {
-        if k.parse::<TerritoryKind>().is_err() {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("unknown territory kind `{k}`"),
-            ));
-        }
-    }
+    let kinds = parse_enum_list::<TerritoryKind>(&p.kind, "kind")?;
     if !kinds.is_empty() {
         q = q.filter(Column::Kind.is_in(kinds));
     }
