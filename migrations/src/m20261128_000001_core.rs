@@ -1,4 +1,5 @@
-//! Organizations, territories, Fabriques, their partners, participations and the journal.
+//! Organizations, territories, ANCT programmes (seeded), Fabriques, their partners,
+//! participations and the journal.
 //!
 //! Every mutable table carries `version` (bumped by each write; the ETag and `If-Match`
 //! precondition build on it) and `created_at` / `updated_at`. Statuses are text checked by the
@@ -35,13 +36,42 @@ enum Territories {
 }
 
 #[derive(DeriveIden)]
+enum Programmes {
+    Table,
+    Id,
+    Name,
+    Description,
+    Active,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// ANCT programmes a Fabrique can be tied to, with ids stable across databases.
+pub const PROGRAMMES: [(&str, &str); 5] = [
+    (
+        "01a2219c-5371-7673-aff7-8ea72af0ffd9",
+        "Territoires d'industrie",
+    ),
+    ("01a2219c-5372-73a1-af4e-5546d331d94d", "Agenda rural"),
+    (
+        "01a2219c-5373-7352-90c4-81643ba70fcd",
+        "Action cœur de ville",
+    ),
+    (
+        "01a2219c-5374-745c-8e4b-152c4ebe9934",
+        "Petites villes de demain",
+    ),
+    ("01a2219c-5375-73b4-9386-15c1d35396b2", "France Ruralités"),
+];
+
+#[derive(DeriveIden)]
 enum Fabriques {
     Table,
     Id,
     Title,
     Theme,
     Description,
-    Programme,
+    ProgrammeId,
     MinTerritories,
     MaxTerritories,
     PlannedStart,
@@ -161,12 +191,35 @@ impl MigrationTrait for Migration {
         .await?;
 
         let mut t = Table::create();
+        t.table(Programmes::Table)
+            .col(pk_uuid(Programmes::Id))
+            .col(string_len_uniq(Programmes::Name, 200))
+            .col(text(Programmes::Description).default(""))
+            .col(boolean(Programmes::Active).default(true));
+        m.create_table(stamps(&mut t).to_owned()).await?;
+        let now = chrono::Utc::now();
+        for (id, name) in PROGRAMMES {
+            let id = uuid::Uuid::parse_str(id).map_err(|e| DbErr::Custom(e.to_string()))?;
+            let mut insert = Query::insert();
+            insert.into_table(Programmes::Table).columns([
+                Programmes::Id,
+                Programmes::Name,
+                Programmes::CreatedAt,
+                Programmes::UpdatedAt,
+            ]);
+            insert
+                .values([id.into(), name.into(), now.into(), now.into()])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            m.exec_stmt(insert).await?;
+        }
+
+        let mut t = Table::create();
         t.table(Fabriques::Table)
             .col(pk_uuid(Fabriques::Id))
             .col(string_len(Fabriques::Title, 300))
             .col(string_len_null(Fabriques::Theme, 300))
             .col(text(Fabriques::Description))
-            .col(string_len_null(Fabriques::Programme, 200))
+            .col(uuid_null(Fabriques::ProgrammeId))
             .col(integer(Fabriques::MinTerritories))
             .col(integer(Fabriques::MaxTerritories))
             .col(date_null(Fabriques::PlannedStart))
@@ -175,7 +228,13 @@ impl MigrationTrait for Migration {
             .col(string_len(Fabriques::Status, 20))
             .col(text_null(Fabriques::StatusReason))
             .col(timestamp_with_time_zone(Fabriques::StatusChangedAt))
-            .col(text_null(Fabriques::Source));
+            .col(text_null(Fabriques::Source))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Fabriques::Table, Fabriques::ProgrammeId)
+                    .to(Programmes::Table, Programmes::Id)
+                    .on_delete(ForeignKeyAction::Restrict),
+            );
         m.create_table(stamps(&mut t).to_owned()).await?;
         for (name, col) in [
             ("ix_fabriques_status", Fabriques::Status),

@@ -329,14 +329,14 @@ impl Caller {
     }
 }
 
-/// What a role may do. Territory tokens are further limited to their own territory, and
-/// partners' personal-data access to Fabriques where they co-animate or contract, by the
-/// handlers that own those resources.
+/// What a role may do. The coarse answer (`role_allows`) is checked first by the handler;
+/// scoped grants are then checked against the resource by [`crate::store::access`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     ReadDirectory,
     WriteOrganizations,
     WriteTerritories,
+    ManageProgrammes,
     ReadDrafts,
     WriteFabriques,
     TransitionFabriques,
@@ -347,13 +347,45 @@ pub enum Permission {
     Withdraw,
     UpdateParticipations,
     ReadHistory,
+    ReadPersonalData,
+    WriteSeminars,
+    WriteWorkingGroups,
+    WriteRoadmaps,
+    AdoptRoadmaps,
+    WriteLessons,
+    WriteTestimonies,
+    WriteFunding,
+}
+
+/// How far a role's permission reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Everywhere.
+    Always,
+    /// Only for the territory of the token (`territory` claim).
+    OwnTerritory,
+    /// Only in Fabriques where the token's organization is co-animator or contractor.
+    FabriquePartner,
+    Never,
+}
+
+impl Grant {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Grant::Always => "yes",
+            Grant::OwnTerritory => "own territory",
+            Grant::FabriquePartner => "as co-animator or contractor",
+            Grant::Never => "no",
+        }
+    }
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 22] = [
         Permission::ReadDirectory,
         Permission::WriteOrganizations,
         Permission::WriteTerritories,
+        Permission::ManageProgrammes,
         Permission::ReadDrafts,
         Permission::WriteFabriques,
         Permission::TransitionFabriques,
@@ -364,6 +396,14 @@ impl Permission {
         Permission::Withdraw,
         Permission::UpdateParticipations,
         Permission::ReadHistory,
+        Permission::ReadPersonalData,
+        Permission::WriteSeminars,
+        Permission::WriteWorkingGroups,
+        Permission::WriteRoadmaps,
+        Permission::AdoptRoadmaps,
+        Permission::WriteLessons,
+        Permission::WriteTestimonies,
+        Permission::WriteFunding,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -371,6 +411,7 @@ impl Permission {
             Permission::ReadDirectory => "directory:read",
             Permission::WriteOrganizations => "organizations:write",
             Permission::WriteTerritories => "territories:write",
+            Permission::ManageProgrammes => "programmes:write",
             Permission::ReadDrafts => "fabriques:read_drafts",
             Permission::WriteFabriques => "fabriques:write",
             Permission::TransitionFabriques => "fabriques:transition",
@@ -381,34 +422,125 @@ impl Permission {
             Permission::Withdraw => "participations:withdraw",
             Permission::UpdateParticipations => "participations:update",
             Permission::ReadHistory => "history:read",
+            Permission::ReadPersonalData => "personal_data:read",
+            Permission::WriteSeminars => "seminars:write",
+            Permission::WriteWorkingGroups => "working_groups:write",
+            Permission::WriteRoadmaps => "roadmaps:write",
+            Permission::AdoptRoadmaps => "roadmaps:adopt",
+            Permission::WriteLessons => "lessons:write",
+            Permission::WriteTestimonies => "testimonies:write",
+            Permission::WriteFunding => "funding:write",
+        }
+    }
+
+    /// What the permission allows, for the permissions document.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::ReadDirectory => "read organizations, territories and programmes",
+            Permission::WriteOrganizations => "create, change and delete organizations",
+            Permission::WriteTerritories => "create, change and delete territories",
+            Permission::ManageProgrammes => "create, change and delete ANCT programmes",
+            Permission::ReadDrafts => "see draft Fabriques",
+            Permission::WriteFabriques => "create, change and delete Fabriques",
+            Permission::TransitionFabriques => {
+                "open recruitment, launch, complete or cancel a Fabrique"
+            }
+            Permission::WritePartners => "set a Fabrique's partners and their roles",
+            Permission::ReadParticipations => "read participations (personal data apart)",
+            Permission::Apply => "apply for a territory",
+            Permission::DecideParticipations => "accept or reject an application",
+            Permission::Withdraw => "withdraw a participation",
+            Permission::UpdateParticipations => {
+                "change a participation's sponsor, motivation, focus"
+            }
+            Permission::ReadHistory => "read a Fabrique's history",
+            Permission::ReadPersonalData => {
+                "see personal data: sponsors, motivations, working groups"
+            }
+            Permission::WriteSeminars => "plan, reschedule, hold or cancel seminars",
+            Permission::WriteWorkingGroups => "edit a local working group",
+            Permission::WriteRoadmaps => "edit a roadmap and its actions, submit it",
+            Permission::AdoptRoadmaps => "record a roadmap's adoption",
+            Permission::WriteLessons => "record national lessons",
+            Permission::WriteTestimonies => "record testimonies and publish them",
+            Permission::WriteFunding => "record funding lines",
         }
     }
 }
 
-/// The role × permission table of DOMAIN.md.
-pub fn role_allows(role: Role, perm: Permission) -> bool {
+/// The role × permission table of DOMAIN.md, with the reach of each grant.
+pub fn grant(role: Role, perm: Permission) -> Grant {
+    use Grant::{Always, FabriquePartner, Never, OwnTerritory};
     use Permission as P;
-    match role {
-        Role::Admin | Role::AnctStaff => true,
-        Role::Analyst => matches!(
-            perm,
-            P::ReadDirectory | P::ReadDrafts | P::ReadParticipations | P::ReadHistory
-        ),
-        Role::Partner => matches!(
-            perm,
-            P::ReadDirectory | P::ReadParticipations | P::ReadHistory
-        ),
-        Role::Territory => {
-            matches!(
-                perm,
-                P::ReadDirectory
-                    | P::ReadParticipations
-                    | P::Apply
-                    | P::Withdraw
-                    | P::UpdateParticipations
-            )
-        }
+    match (role, perm) {
+        (Role::Admin, _) => Always,
+        (Role::AnctStaff, P::ManageProgrammes) => Never,
+        (Role::AnctStaff, _) => Always,
+        (
+            Role::Analyst,
+            P::ReadDirectory | P::ReadDrafts | P::ReadParticipations | P::ReadHistory,
+        ) => Always,
+        (Role::Analyst, _) => Never,
+        (Role::Partner, P::ReadDirectory | P::ReadParticipations | P::ReadHistory) => Always,
+        (
+            Role::Partner,
+            P::ReadPersonalData
+            | P::WriteSeminars
+            | P::WriteWorkingGroups
+            | P::WriteRoadmaps
+            | P::AdoptRoadmaps
+            | P::WriteTestimonies,
+        ) => FabriquePartner,
+        (Role::Partner, _) => Never,
+        (Role::Territory, P::ReadDirectory) => Always,
+        (
+            Role::Territory,
+            P::ReadParticipations
+            | P::Apply
+            | P::Withdraw
+            | P::UpdateParticipations
+            | P::ReadPersonalData
+            | P::WriteWorkingGroups
+            | P::WriteRoadmaps,
+        ) => OwnTerritory,
+        (Role::Territory, _) => Never,
     }
+}
+
+/// Whether the role has the permission anywhere at all.
+pub fn role_allows(role: Role, perm: Permission) -> bool {
+    grant(role, perm) != Grant::Never
+}
+
+pub const ROLES: [Role; 5] = [
+    Role::Admin,
+    Role::AnctStaff,
+    Role::Partner,
+    Role::Territory,
+    Role::Analyst,
+];
+
+/// The permissions document (`docs/permissions.md`), rendered from [`grant`].
+pub fn permissions_markdown() -> String {
+    let mut out = String::from(
+        "# Who may do what\n\nGenerated from `crates/api/src/auth.rs` by `fabriques permissions --output docs/permissions.md`;\na test fails when this file and the code differ, and an HTTP test checks every cell.\nWithout a token, only the public catalogue is readable: Fabriques past draft, their\npartners, programmes, published testimonies.\n\n| permission | what it allows |",
+    );
+    for r in ROLES {
+        out.push_str(&format!(" {} |", r.as_str()));
+    }
+    out.push_str("\n|---|---|");
+    for _ in ROLES {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for p in Permission::ALL {
+        out.push_str(&format!("| `{}` | {} |", p.as_str(), p.describe()));
+        for r in ROLES {
+            out.push_str(&format!(" {} |", grant(r, p).describe()));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {

@@ -343,6 +343,15 @@ const FABRIQUES: &[Fab] = &[
     },
 ];
 
+/// The id the first migration gave this programme.
+fn programme_id(name: &str) -> anyhow::Result<Uuid> {
+    let (id, _) = migration::PROGRAMMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .with_context(|| format!("unknown programme {name}"))?;
+    Ok(Uuid::parse_str(id)?)
+}
+
 fn date((y, m, d): (i32, u32, u32)) -> anyhow::Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d).with_context(|| format!("bad date {y}-{m}-{d}"))
 }
@@ -403,7 +412,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             title: Set(f.title.into()),
             theme: Set(Some(f.theme.into())),
             description: Set(String::new()),
-            programme: Set(f.programme.map(Into::into)),
+            programme_id: Set(f.programme.map(programme_id).transpose()?),
             min_territories: Set(count.clamp(1, 4)),
             max_territories: Set(count.max(8)),
             planned_start: Set(Some(start)),

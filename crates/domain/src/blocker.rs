@@ -47,6 +47,30 @@ pub enum Blocker {
     },
     AlreadyApplied,
     RoadmapNotAdopted,
+    FabriqueClosed {
+        current: &'static str,
+    },
+    FabriqueNotRunning {
+        current: &'static str,
+    },
+    ParticipationNotActive {
+        current: &'static str,
+    },
+    SeminarLimitReached {
+        max: u32,
+    },
+    SeminarNumberOutOfRange {
+        number: u32,
+        max: u32,
+    },
+    SeminarNumberTaken {
+        number: u32,
+    },
+    DateInFuture,
+    AttendanceRequired,
+    NoRoadmapActions,
+    AdoptionDateRequired,
+    AdoptionReferenceRequired,
 }
 
 impl Blocker {
@@ -71,6 +95,17 @@ impl Blocker {
             Blocker::MaximumReached { .. } => "maximum_reached",
             Blocker::AlreadyApplied => "already_applied",
             Blocker::RoadmapNotAdopted => "roadmap_not_adopted",
+            Blocker::FabriqueClosed { .. } => "fabrique_closed",
+            Blocker::FabriqueNotRunning { .. } => "fabrique_not_running",
+            Blocker::ParticipationNotActive { .. } => "participation_not_active",
+            Blocker::SeminarLimitReached { .. } => "seminar_limit_reached",
+            Blocker::SeminarNumberOutOfRange { .. } => "seminar_number_out_of_range",
+            Blocker::SeminarNumberTaken { .. } => "seminar_number_taken",
+            Blocker::DateInFuture => "date_in_future",
+            Blocker::AttendanceRequired => "attendance_required",
+            Blocker::NoRoadmapActions => "no_roadmap_actions",
+            Blocker::AdoptionDateRequired => "adoption_date_required",
+            Blocker::AdoptionReferenceRequired => "adoption_reference_required",
         }
     }
 
@@ -94,6 +129,18 @@ impl Blocker {
             Blocker::ReasonRequired => "/reason",
             Blocker::FabriqueNotRecruiting { .. } => "/fabrique/status",
             Blocker::RoadmapNotAdopted => "/roadmap",
+            Blocker::FabriqueClosed { .. } | Blocker::FabriqueNotRunning { .. } => {
+                "/fabrique/status"
+            }
+            Blocker::ParticipationNotActive { .. } => "/participation/status",
+            Blocker::SeminarLimitReached { .. }
+            | Blocker::SeminarNumberOutOfRange { .. }
+            | Blocker::SeminarNumberTaken { .. } => "/number",
+            Blocker::DateInFuture => "/date",
+            Blocker::AttendanceRequired => "/attendance",
+            Blocker::NoRoadmapActions => "/actions",
+            Blocker::AdoptionDateRequired => "/adoption_date",
+            Blocker::AdoptionReferenceRequired => "/adoption_reference",
         }
     }
 }
@@ -157,6 +204,31 @@ impl fmt::Display for Blocker {
                 f.write_str("this territory has already applied to this Fabrique")
             }
             Blocker::RoadmapNotAdopted => f.write_str("the roadmap is not adopted"),
+            Blocker::FabriqueClosed { current } => {
+                write!(f, "the Fabrique is {current}; it can no longer change")
+            }
+            Blocker::FabriqueNotRunning { current } => {
+                write!(f, "the Fabrique is {current}, not running")
+            }
+            Blocker::ParticipationNotActive { current } => {
+                write!(f, "the participation is {current}, not active")
+            }
+            Blocker::SeminarLimitReached { max } => {
+                write!(f, "there are already {max} seminars of this kind")
+            }
+            Blocker::SeminarNumberOutOfRange { number, max } => {
+                write!(f, "seminar number {number} is out of range 1..{max}")
+            }
+            Blocker::SeminarNumberTaken { number } => {
+                write!(f, "seminar number {number} already exists")
+            }
+            Blocker::DateInFuture => f.write_str("the date is in the future"),
+            Blocker::AttendanceRequired => f.write_str("a held seminar needs its attendance count"),
+            Blocker::NoRoadmapActions => f.write_str("the roadmap has no action yet"),
+            Blocker::AdoptionDateRequired => f.write_str("the adoption date is required"),
+            Blocker::AdoptionReferenceRequired => {
+                f.write_str("the adoption reference (e.g. a council deliberation) is required")
+            }
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod dates;
 pub mod fabrique;
 pub mod organization;
 pub mod participation;
+pub mod roadmap;
+pub mod seminar;
 
 pub use blocker::{Blocker, Blockers};
 pub use codes::{

@@ -8,7 +8,7 @@ pub struct Model {
     pub title: String,
     pub theme: Option<String>,
     pub description: String,
-    pub programme: Option<String>,
+    pub programme_id: Option<Uuid>,
     pub min_territories: i32,
     pub max_territories: i32,
     pub planned_start: Option<chrono::NaiveDate>,

@@ -4,8 +4,18 @@
 pub mod event;
 pub mod fabrique;
 pub mod fabrique_partner;
+pub mod funding_line;
+pub mod lesson;
+pub mod lesson_source;
 pub mod organization;
 pub mod participation;
+pub mod programme;
+pub mod roadmap;
+pub mod roadmap_action;
+pub mod seminar;
+pub mod seminar_organization;
 pub mod territory;
+pub mod testimony;
+pub mod working_group_member;
 
 pub use sea_orm;

@@ -38,7 +38,9 @@ pub struct FabriqueResponse {
     #[schema(example = "Industrie")]
     pub theme: Option<String>,
     pub description: String,
-    /// ANCT programme the Fabrique is tied to (Territoires d'industrie, Agenda rural...).
+    /// ANCT programme the Fabrique is tied to (see `/programmes`).
+    pub programme_id: Option<Uuid>,
+    /// The programme's name (read-only).
     #[schema(example = "Territoires d'industrie")]
     pub programme: Option<String>,
     #[schema(example = 4)]
@@ -65,7 +67,7 @@ crate::page_schema!(FabriquePage, FabriqueResponse);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"title": "Sites industriels de demain", "theme": "Industrie", "programme": "Territoires d'industrie", "planned_start": "2027-02-01"}))]
+#[schema(example = json!({"title": "Sites industriels de demain", "theme": "Industrie", "programme_id": "01a2219c-5371-7673-aff7-8ea72af0ffd9", "planned_start": "2027-02-01"}))]
 pub struct CreateFabriqueRequest {
     #[validate(length(min = 1, max = 300))]
     #[schema(min_length = 1, max_length = 300)]
@@ -76,9 +78,8 @@ pub struct CreateFabriqueRequest {
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: Option<String>,
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub programme: Option<String>,
+    /// ANCT programme (see `/programmes`).
+    pub programme_id: Option<Uuid>,
     /// Default 4.
     #[validate(range(min = 1, max = 100))]
     #[schema(minimum = 1, maximum = 100)]
@@ -108,9 +109,8 @@ pub struct UpdateFabriqueRequest {
     #[schema(max_length = 20000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
-    #[schema(nullable, min_length = 1, max_length = 200)]
-    pub programme: Option<Option<String>>,
+    #[schema(nullable)]
+    pub programme_id: Option<Option<Uuid>>,
     #[validate(range(min = 1, max = 100))]
     #[schema(minimum = 1, maximum = 100)]
     pub min_territories: Option<i32>,
@@ -134,7 +134,7 @@ pub struct FabriqueListParams {
     pub status: Option<String>,
     /// Text contained in the theme (case-insensitive).
     pub theme: Option<String>,
-    /// Programmes, comma-separated or repeated (exact names).
+    /// Programme ids, comma-separated or repeated.
     pub programme: Option<String>,
     /// Year of the start (actual, else planned).
     #[param(minimum = 2000, maximum = 2100)]

@@ -16,9 +16,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Page, PageRequest, fetch_page, text_match};
-use crate::auth::{Caller, Permission, Role, role_allows};
+use crate::auth::{Caller, Permission, role_allows};
 use crate::error::{ApiError, FieldProblem, blockers_to_problems};
-use crate::extract::{parse_enum_list, parse_id_list, split_list};
+use crate::extract::{parse_enum_list, parse_id_list};
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
 use crate::routes::fabriques::{
@@ -81,9 +81,9 @@ pub async fn list(
     if let Some(theme) = p.theme.as_deref().filter(|s| !s.trim().is_empty()) {
         q = q.filter(text_match(&[Column::Theme], theme.trim()));
     }
-    let programmes = split_list(&p.programme);
+    let programmes = parse_id_list(&p.programme, "programme")?;
     if !programmes.is_empty() {
-        q = q.filter(Column::Programme.is_in(programmes));
+        q = q.filter(Column::ProgrammeId.is_in(programmes));
     }
     for y in [p.year, p.year_from, p.year_to].into_iter().flatten() {
         if !(2000..=2100).contains(&y) {
@@ -150,20 +150,36 @@ pub async fn list(
     .await?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
     let mut partners = partners_of(db, &ids).await?;
+    let names = programme_names(db).await?;
     Ok(page.map(|m| {
         let p = partners.remove(&m.id).unwrap_or_default();
-        response(m, p)
+        response(m, p, &names)
     }))
 }
 
-fn response(m: Model, partners: Vec<PartnerResponse>) -> FabriqueResponse {
+/// Programme names by id (a handful of rows).
+pub async fn programme_names(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, String>, ApiError> {
+    Ok(entity::programme::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
+fn response(
+    m: Model,
+    partners: Vec<PartnerResponse>,
+    programmes: &HashMap<Uuid, String>,
+) -> FabriqueResponse {
     FabriqueResponse {
+        programme: m.programme_id.and_then(|id| programmes.get(&id).cloned()),
+        programme_id: m.programme_id,
         id: m.id,
         status: status_of(&m),
         title: m.title,
         theme: m.theme,
         description: m.description,
-        programme: m.programme,
         min_territories: m.min_territories,
         max_territories: m.max_territories,
         planned_start: m.planned_start,
@@ -186,7 +202,7 @@ pub async fn to_response(
         .await?
         .remove(&m.id)
         .unwrap_or_default();
-    Ok(response(m, partners))
+    Ok(response(m, partners, &programme_names(db).await?))
 }
 
 /// Partners of each Fabrique, in one query.
@@ -307,6 +323,24 @@ fn check_bounds(min: i32, max: i32) -> Result<(), ApiError> {
         .map_err(|_| bounds_problem(min, max))
 }
 
+async fn check_programme(db: &impl ConnectionTrait, id: Option<Uuid>) -> Result<(), ApiError> {
+    match id {
+        Some(id)
+            if entity::programme::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .is_none() =>
+        {
+            Err(ApiError::invalid(
+                "/programme_id",
+                "unknown_programme",
+                "no programme has this id",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<(), ApiError> {
     match (start, end) {
         (Some(s), Some(e)) if e <= s => Err(ApiError::invalid(
@@ -352,13 +386,14 @@ pub async fn create(
         .unwrap_or(TerritoryBounds::DEFAULT_MAX as i32);
     check_bounds(min, max)?;
     check_dates(r.planned_start, r.end_date)?;
+    check_programme(db, r.programme_id).await?;
     let now = Utc::now();
     let m = ActiveModel {
         id: Set(Uuid::now_v7()),
         title: Set(r.title.trim().to_owned()),
         theme: Set(r.theme.map(|t| t.trim().to_owned())),
         description: Set(r.description.unwrap_or_default()),
-        programme: Set(r.programme),
+        programme_id: Set(r.programme_id),
         min_territories: Set(min),
         max_territories: Set(max),
         planned_start: Set(r.planned_start),
@@ -374,7 +409,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    let f = response(m, Vec::new());
+    let f = to_response(db, m).await?;
     journal_fabrique(db, actor, "fabrique.created", &f).await?;
     Ok(f)
 }
@@ -430,8 +465,9 @@ pub async fn update(
     if let Some(d) = r.description {
         am.description = Set(d);
     }
-    if let Some(p) = r.programme {
-        am.programme = Set(p);
+    if let Some(p) = r.programme_id {
+        check_programme(db, p).await?;
+        am.programme_id = Set(p);
     }
     am.min_territories = Set(min);
     am.max_territories = Set(max);
@@ -737,24 +773,7 @@ pub async fn sees_personal(
     caller: &Caller,
     fabrique_id: Uuid,
 ) -> Result<bool, ApiError> {
-    if caller.is_anct() {
-        return Ok(true);
-    }
-    let (Role::Partner, Some(org_id)) = (caller.role, caller.org) else {
-        return Ok(false);
-    };
-    let roles: Vec<String> = fp::Entity::find()
-        .filter(fp::Column::FabriqueId.eq(fabrique_id))
-        .filter(fp::Column::OrganizationId.eq(org_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.role)
-        .collect();
-    Ok(roles
-        .iter()
-        .filter_map(|r| r.parse::<PartnerRole>().ok())
-        .any(PartnerRole::sees_personal_data))
+    super::access::allowed(db, caller, Permission::ReadPersonalData, fabrique_id, None).await
 }
 
 pub const PERSONAL_FIELDS: [&str; 3] = ["sponsor_name", "sponsor_mandate", "motivation"];

@@ -1,6 +1,7 @@
 //! Database access. Every function takes `&impl ConnectionTrait` and is handed the
 //! transaction by its handler, never the pool (SQLite has one connection: mixing them hangs).
 
+pub mod access;
 pub mod fabriques;
 pub mod organizations;
 pub mod participations;
