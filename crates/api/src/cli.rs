@@ -49,6 +49,11 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Print the role × permission document, or write it (docs/permissions.md).
+    Permissions {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Load data into an empty database.
     Seed {
         /// The real Fabriques of the public record (shared/reference/public-fabriques.md).
@@ -96,15 +101,9 @@ pub fn main() -> ExitCode {
             jwt,
             data_dir,
         }) => token(role, org, territory, &sub, ttl, &jwt, &data_dir),
-        Some(Command::Openapi { output }) => {
-            let json = crate::openapi::spec_json();
-            match output {
-                Some(path) => std::fs::write(&path, json).map_err(anyhow::Error::from),
-                None => {
-                    print!("{json}");
-                    Ok(())
-                }
-            }
+        Some(Command::Openapi { output }) => write_or_print(output, &crate::openapi::spec_json()),
+        Some(Command::Permissions { output }) => {
+            write_or_print(output, &crate::auth::permissions_markdown())
         }
         Some(Command::Seed { demo: _, db }) => runtime().and_then(|rt| {
             rt.block_on(async {
@@ -119,6 +118,16 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("fabriques: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn write_or_print(output: Option<PathBuf>, text: &str) -> anyhow::Result<()> {
+    match output {
+        Some(path) => std::fs::write(&path, text).map_err(anyhow::Error::from),
+        None => {
+            print!("{text}");
+            Ok(())
         }
     }
 }

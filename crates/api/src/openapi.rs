@@ -18,6 +18,13 @@ use utoipa_actix_web::AppExt;
     tags(
         (name = "fabriques", description = "Fabriques prospectives, their partners, transitions and history"),
         (name = "participations", description = "Participations (candidatures / territoires accompagnés)"),
+        (name = "seminars", description = "Local and intersite seminars (séminaires locaux / intersites)"),
+        (name = "working groups", description = "Local working groups (groupes de travail locaux); personal data"),
+        (name = "roadmaps", description = "Roadmaps (feuilles de route) and action programmes, with their actions"),
+        (name = "lessons", description = "National lessons (enseignements nationaux) and programme proposals"),
+        (name = "testimonies", description = "Testimonies of elected officials (témoignages d'élus)"),
+        (name = "funding", description = "Funding lines (financements) and totals"),
+        (name = "programmes", description = "ANCT programmes a Fabrique can be tied to"),
         (name = "territories", description = "Territories (collectivités)"),
         (name = "organizations", description = "Partner organizations (partenaires)"),
         (name = "health", description = "Probes"),

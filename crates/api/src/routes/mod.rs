@@ -2,10 +2,18 @@
 //! that each reaches the OpenAPI document.
 
 pub mod fabriques;
+pub mod funding;
 pub mod health;
+pub mod lessons;
 pub mod organizations;
 pub mod participations;
+pub mod programmes;
+pub mod progress;
+pub mod roadmaps;
+pub mod seminars;
 pub mod territories;
+pub mod testimonies;
+pub mod working_groups;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -38,5 +46,47 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(participations::get_participation)
         .service(participations::update_participation)
         .service(participations::list_participation_transitions)
-        .service(participations::create_participation_transition);
+        .service(participations::create_participation_transition)
+        .service(programmes::list_programmes)
+        .service(programmes::create_programme)
+        .service(programmes::get_programme)
+        .service(programmes::update_programme)
+        .service(programmes::delete_programme)
+        .service(seminars::list_fabrique_seminars)
+        .service(seminars::create_intersite_seminar)
+        .service(seminars::list_participation_seminars)
+        .service(seminars::create_local_seminar)
+        .service(seminars::get_seminar)
+        .service(seminars::update_seminar)
+        .service(seminars::list_seminar_transitions)
+        .service(seminars::create_seminar_transition)
+        .service(lessons::list_lessons)
+        .service(lessons::create_lesson)
+        .service(lessons::get_lesson)
+        .service(lessons::update_lesson)
+        .service(lessons::delete_lesson)
+        .service(working_groups::list_working_group_members)
+        .service(working_groups::create_working_group_member)
+        .service(working_groups::get_working_group_member)
+        .service(working_groups::update_working_group_member)
+        .service(working_groups::delete_working_group_member)
+        .service(roadmaps::get_roadmap)
+        .service(roadmaps::put_roadmap)
+        .service(roadmaps::create_roadmap_action)
+        .service(roadmaps::update_roadmap_action)
+        .service(roadmaps::delete_roadmap_action)
+        .service(roadmaps::list_roadmap_transitions)
+        .service(roadmaps::create_roadmap_transition)
+        .service(testimonies::list_testimonies)
+        .service(testimonies::list_fabrique_testimonies)
+        .service(testimonies::create_testimony)
+        .service(testimonies::get_testimony)
+        .service(testimonies::update_testimony)
+        .service(testimonies::delete_testimony)
+        .service(funding::list_funding_lines)
+        .service(funding::get_funding_summary)
+        .service(funding::create_funding_line)
+        .service(funding::update_funding_line)
+        .service(funding::delete_funding_line)
+        .service(progress::get_fabrique_progress);
 }

@@ -659,9 +659,8 @@ pub async fn facts(db: &impl ConnectionTrait, m: &Model) -> Result<FabriqueFacts
         has_anct_pilot: has_role(PartnerRole::Pilot, Some(OrganizationKind::Anct)),
         has_contractor: has_role(PartnerRole::Contractor, None),
         participations: counts(db, m.id).await?,
-        // Seminars and lessons arrive with the programme-year issue; until then none exist.
-        planned_seminars: 0,
-        lessons: 0,
+        planned_seminars: super::seminars::planned_count(db, m.id).await?,
+        lessons: super::lessons::count(db, m.id).await?,
     })
 }
 
@@ -741,6 +740,9 @@ pub async fn transition(
             None,
         )
         .await?;
+    }
+    if effects.cascade_cancellation {
+        super::seminars::cancel_planned(db, actor, id, reason).await?;
     }
     if effects.cascade_cancellation {
         super::participations::cascade(

@@ -3,9 +3,17 @@
 
 pub mod access;
 pub mod fabriques;
+pub mod funding;
+pub mod lessons;
 pub mod organizations;
 pub mod participations;
+pub mod programmes;
+pub mod progress;
+pub mod roadmaps;
+pub mod seminars;
 pub mod territories;
+pub mod testimonies;
+pub mod working_groups;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QuerySelect, Select,

@@ -452,6 +452,28 @@ pub async fn transition(
     shown(db, &actor.caller, p, &mut HashMap::new()).await
 }
 
+/// Adopting a roadmap completes its active participation (journaled).
+pub async fn complete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<(), ApiError> {
+    let m = Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let to = domain::participation::complete_on_adoption(status_of(&m))
+        .map_err(ApiError::TransitionRefused)?;
+    if !set_status(db, id, status_of(&m), to, None).await? {
+        return Err(ApiError::conflict(
+            "concurrent_change",
+            "the participation changed meanwhile; read it again",
+        ));
+    }
+    let m = Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let p = full(db, m).await?;
+    journal_participation(db, actor, "participation.completed", &p).await
+}
+
 /// Moves every participation of a Fabrique in one of `from` to `to` (launch, cancellation),
 /// journaling each.
 pub async fn cascade(
