@@ -11,3 +11,5 @@ mod helpers;
 mod keys;
 mod lifecycle;
 mod operations;
+mod permissions;
+mod year;

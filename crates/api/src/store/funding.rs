@@ -7,9 +7,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::access::authorize;
 use super::fabriques as fabs;
 use super::{Page, PageRequest, fetch_page};
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
 use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
@@ -224,6 +225,14 @@ pub async fn create(
     r: CreateFundingLineRequest,
 ) -> Result<FundingLineResponse, ApiError> {
     fabs::get_visible(db, Some(&actor.caller), fabrique_id).await?;
+    authorize(
+        db,
+        &actor.caller,
+        Permission::WriteFunding,
+        fabrique_id,
+        None,
+    )
+    .await?;
     let f = fabs::get_for_update(db, fabrique_id).await?;
     open(&f)?;
     check_funder(db, fabrique_id, r.organization_id, r.kind).await?;
@@ -246,11 +255,16 @@ pub async fn create(
     Ok(l)
 }
 
-async fn line_open(db: &impl ConnectionTrait, id: Uuid) -> Result<Model, ApiError> {
+async fn line_open(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Model, ApiError> {
     let m = Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(not_found)?;
+    authorize(db, caller, Permission::WriteFunding, m.fabrique_id, None).await?;
     let f = fabs::get_for_update(db, m.fabrique_id).await?;
     open(&f)?;
     Ok(m)
@@ -262,7 +276,7 @@ pub async fn update(
     id: Uuid,
     r: UpdateFundingLineRequest,
 ) -> Result<FundingLineResponse, ApiError> {
-    let m = line_open(db, id).await?;
+    let m = line_open(db, &actor.caller, id).await?;
     let version = m.version;
     let mut am: ActiveModel = m.into();
     if let Some(a) = r.amount_cents {
@@ -279,7 +293,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<(), ApiError> {
-    let m = line_open(db, id).await?;
+    let m = line_open(db, &actor.caller, id).await?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_line(db, actor, "funding_line.deleted", &response(m)).await
 }

@@ -9,9 +9,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::access::authorize;
 use super::fabriques as fabs;
 use super::{Page, PageRequest, fetch_page};
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
 use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
@@ -266,6 +267,14 @@ pub async fn create(
     r: CreateLessonRequest,
 ) -> Result<LessonResponse, ApiError> {
     fabs::get_visible(db, Some(&actor.caller), fabrique_id).await?;
+    authorize(
+        db,
+        &actor.caller,
+        Permission::WriteLessons,
+        fabrique_id,
+        None,
+    )
+    .await?;
     let f = fabs::get_for_update(db, fabrique_id).await?;
     open_for_lessons(&f)?;
     check_target(db, r.target_programme_id).await?;
@@ -300,6 +309,14 @@ pub async fn update(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
+    authorize(
+        db,
+        &actor.caller,
+        Permission::WriteLessons,
+        m.fabrique_id,
+        None,
+    )
+    .await?;
     let f = fabs::get_for_update(db, m.fabrique_id).await?;
     open_for_lessons(&f)?;
     if let Some(t) = r.target_programme_id {
@@ -336,6 +353,14 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Resul
         .one(db)
         .await?
         .ok_or_else(not_found)?;
+    authorize(
+        db,
+        &actor.caller,
+        Permission::WriteLessons,
+        m.fabrique_id,
+        None,
+    )
+    .await?;
     let f = fabs::get_for_update(db, m.fabrique_id).await?;
     open_for_lessons(&f)?;
     let l = full(db, m).await?;
