@@ -267,6 +267,11 @@ impl From<sea_orm::DbErr> for ApiError {
                 "still_referenced",
                 "the resource is referenced by another one",
             ),
+            // SQLite reports some foreign-key failures without the code sea-orm classifies.
+            _ if e.to_string().contains("FOREIGN KEY constraint failed") => ApiError::conflict(
+                "still_referenced",
+                "the resource is referenced by another one",
+            ),
             _ => ApiError::Internal(anyhow::Error::new(e)),
         }
     }

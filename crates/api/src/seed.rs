@@ -523,7 +523,27 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                 },
             )
             .await?;
+            if status == ParticipationStatus::Completed {
+                // The record says each territory ended with a roadmap; not its content.
+                entity::roadmap::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    participation_id: Set(pid),
+                    kind: Set(domain::roadmap::RoadmapKind::Roadmap.as_str().into()),
+                    title: Set(format!("Feuille de route de {}", terr.name)),
+                    summary: Set(ROADMAP_NOTE.into()),
+                    status: Set(domain::roadmap::RoadmapStatus::Adopted.as_str().into()),
+                    submitted_at: Set(None),
+                    adopted_on: Set(None),
+                    adoption_reference: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(&txn)
+                .await?;
+            }
         }
+        extras(&txn, &actor, f.title, fid, &territories).await?;
     }
     txn.commit().await?;
     tracing::info!(
@@ -532,6 +552,117 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         territories = territories.len(),
         "demo data loaded"
     );
+    Ok(())
+}
+
+const ROADMAP_NOTE: &str = "Imported: the public record says this territory ended the Fabrique with a roadmap; its content, adoption date and reference are not in this dataset.";
+
+/// The seminars, lessons and testimonies the public record names, and nothing more.
+async fn extras(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    title: &str,
+    fid: Uuid,
+    territories: &std::collections::HashMap<&str, Uuid>,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let lesson = |title: &str, body: &str| entity::lesson::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        fabrique_id: Set(fid),
+        title: Set(title.into()),
+        body: Set(body.into()),
+        kind: Set("lesson".into()),
+        target_programme_id: Set(None),
+        target_body: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match title {
+        "Sites industriels de demain" => {
+            let id = Uuid::now_v7();
+            entity::seminar::ActiveModel {
+                id: Set(id),
+                fabrique_id: Set(fid),
+                participation_id: Set(None),
+                kind: Set("intersite".into()),
+                number: Set(1),
+                scheduled_on: Set(date((2021, 7, 6))?),
+                place: Set(Some("Paris".into())),
+                mode: Set("in_person".into()),
+                status: Set("held".into()),
+                attendance: Set(None),
+                summary: Set(Some("Intersite seminar of 6 July 2021 in Paris (public record). Its number in the series and its attendance are not published.".into())),
+                status_reason: Set(None),
+                held_at: Set(None),
+                cancelled_at: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+            journal::record(
+                txn,
+                actor,
+                Change {
+                    action: "seminar.imported",
+                    entity_type: "seminar",
+                    entity_id: id,
+                    fabrique_id: Some(fid),
+                    state: &serde_json::json!({"scheduled_on": "2021-07-06", "status": "held"}),
+                },
+            )
+            .await?;
+        }
+        t if t.starts_with("Villes moyennes et transition") => {
+            lesson("8 pistes d'action nationales", "The Fabrique published 8 national action leads (ISBN 978-2-492484-20-9). Their text is not in this dataset.").insert(txn).await?;
+            // Testimonies given at the 2020 workshop (videos); their addresses are not in this dataset.
+            for (speaker, role, code) in [
+                ("Guillaume Fauvet", "vice-président", "200071751"),
+                ("Brigitte Henri", "adjointe au maire", "88413"),
+                (
+                    "Loïc Barbaras et Victor Debil-Caux",
+                    "vice-présidents",
+                    "200067999",
+                ),
+            ] {
+                let id = Uuid::now_v7();
+                entity::testimony::ActiveModel {
+                    id: Set(id),
+                    fabrique_id: Set(fid),
+                    territory_id: Set(territories.get(code).copied()),
+                    speaker: Set(speaker.into()),
+                    role: Set(Some(role.into())),
+                    media_url: Set(None),
+                    quote: Set(None),
+                    given_on: Set(None),
+                    published: Set(true),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+                journal::record(
+                    txn,
+                    actor,
+                    Change {
+                        action: "testimony.imported",
+                        entity_type: "testimony",
+                        entity_id: id,
+                        fabrique_id: Some(fid),
+                        state: &serde_json::json!({"speaker": speaker}),
+                    },
+                )
+                .await?;
+            }
+        }
+        t if t.starts_with("La nature comme atout") => {
+            lesson("14 pistes d'action nationales", "The Fabrique published 14 national action leads. Their text is not in this dataset.").insert(txn).await?;
+        }
+        _ => {}
+    }
     Ok(())
 }
 

@@ -11,6 +11,7 @@ both_engines!(
     a_whole_year_runs_from_draft_to_completed,
     cancelling_a_running_fabrique_cascades,
     bad_programme_year_input_gets_a_4xx_problem,
+    only_published_testimonies_are_public,
 );
 
 /// A running Fabrique with `n` active territories, a contractor and a co-animator.
@@ -669,5 +670,89 @@ async fn bad_programme_year_input_gets_a_4xx_problem(app: TestApp) {
         5,
         "seeded by the migration: {}",
         programmes.body
+    );
+}
+
+async fn only_published_testimonies_are_public(app: TestApp) {
+    let run = running_fabrique(&app, 1).await;
+    let f = run.fabrique.clone();
+    let contractor = app.token(Role::Partner, Some(&run.contractor), None);
+    let draft = as_token(&app, &contractor, Method::POST, &format!("/api/v1/fabriques/{f}/testimonies"), json!({"speaker": "Élue", "territory_id": run.territories[0], "quote": "Un espace pour anticiper"})).await;
+    assert_eq!(draft.status, 201, "{}", draft.body);
+    let hidden = draft.id();
+    let shown = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/testimonies"),
+            json!({"speaker": "Maire", "published": true}),
+        )
+        .await
+        .id();
+    let outsider_org = app.org("Autre", "other").await;
+    let outsider = app.token(Role::Partner, Some(&outsider_org), None);
+    let analyst = app.token(Role::Analyst, None, None);
+    for token in [None, Some(outsider.as_str()), Some(analyst.as_str())] {
+        let list = app
+            .raw(
+                Method::GET,
+                &format!("/api/v1/fabriques/{f}/testimonies"),
+                token,
+                None,
+            )
+            .await;
+        let ids: Vec<&str> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert_eq!(ids, [shown.as_str()], "{token:?}");
+        app.raw(
+            Method::GET,
+            &format!("/api/v1/testimonies/{hidden}"),
+            token,
+            None,
+        )
+        .await
+        .assert_problem(404, "not_found");
+    }
+    let list = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/fabriques/{f}/testimonies"),
+            Some(&contractor),
+            None,
+        )
+        .await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
+    let r = as_token(
+        &app,
+        &contractor,
+        Method::PATCH,
+        &format!("/api/v1/testimonies/{hidden}"),
+        json!({"published": true}),
+    )
+    .await;
+    assert_eq!(r.body["published"], true, "{}", r.body);
+    assert_eq!(
+        app.raw(
+            Method::GET,
+            &format!("/api/v1/testimonies/{hidden}"),
+            None,
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/testimonies"),
+            json!({"speaker": "X", "territory_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(
+        r.body["errors"][0]["code"], "not_a_participant",
+        "{}",
+        r.body
     );
 }

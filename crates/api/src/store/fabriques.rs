@@ -490,6 +490,42 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Resul
         ));
     }
     let f = to_response(db, m).await?;
+    // A draft's own preparations go with it: partners, planned seminars, testimonies and
+    // funding lines (no participation or lesson exists before recruitment).
+    use entity::{funding_line, lesson, seminar, testimony};
+    let seminars: Vec<Uuid> = seminar::Entity::find()
+        .filter(seminar::Column::FabriqueId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if !seminars.is_empty() {
+        entity::lesson_source::Entity::delete_many()
+            .filter(entity::lesson_source::Column::SeminarId.is_in(seminars.clone()))
+            .exec(db)
+            .await?;
+        entity::seminar_organization::Entity::delete_many()
+            .filter(entity::seminar_organization::Column::SeminarId.is_in(seminars))
+            .exec(db)
+            .await?;
+    }
+    lesson::Entity::delete_many()
+        .filter(lesson::Column::FabriqueId.eq(id))
+        .exec(db)
+        .await?;
+    seminar::Entity::delete_many()
+        .filter(seminar::Column::FabriqueId.eq(id))
+        .exec(db)
+        .await?;
+    testimony::Entity::delete_many()
+        .filter(testimony::Column::FabriqueId.eq(id))
+        .exec(db)
+        .await?;
+    funding_line::Entity::delete_many()
+        .filter(funding_line::Column::FabriqueId.eq(id))
+        .exec(db)
+        .await?;
     fp::Entity::delete_many()
         .filter(fp::Column::FabriqueId.eq(id))
         .exec(db)

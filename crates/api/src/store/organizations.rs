@@ -131,10 +131,21 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Resul
         .filter(entity::fabrique_partner::Column::OrganizationId.eq(id))
         .count(db)
         .await?;
+    let refs = refs
+        + entity::funding_line::Entity::find()
+            .filter(entity::funding_line::Column::OrganizationId.eq(id))
+            .count(db)
+            .await?
+        + entity::seminar_organization::Entity::find()
+            .filter(entity::seminar_organization::Column::OrganizationId.eq(id))
+            .count(db)
+            .await?;
     if refs > 0 {
         return Err(ApiError::conflict(
             "still_referenced",
-            format!("the organization is a partner of {refs} Fabrique role(s); remove those first"),
+            format!(
+                "the organization is referenced {refs} time(s) (partner roles, funding lines, seminar attendance); remove those first"
+            ),
         ));
     }
     Entity::delete_by_id(id).exec(db).await?;
