@@ -148,3 +148,100 @@ proptest! {
         }
     }
 }
+
+mod year {
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    use crate::FabriqueStatus;
+    use crate::participation::ParticipationStatus;
+    use crate::roadmap::{self, Adoption, RoadmapAction, RoadmapFacts, RoadmapStatus};
+    use crate::seminar::{
+        self, PlanFacts, SEMINARS_PER_OWNER, SeminarAction, SeminarFacts, SeminarKind,
+        SeminarStatus,
+    };
+
+    #[derive(Debug, Clone)]
+    enum Cmd {
+        Plan(u32),
+        Act(usize, SeminarAction, bool),
+    }
+
+    fn cmd() -> impl Strategy<Value = Cmd> {
+        prop_oneof![
+            (0u32..7).prop_map(Cmd::Plan),
+            (
+                0usize..10,
+                prop_oneof![Just(SeminarAction::Hold), Just(SeminarAction::Cancel)],
+                any::<bool>()
+            )
+                .prop_map(|(i, a, att)| Cmd::Act(i, a, att)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn an_owner_never_has_more_than_four_live_seminars_and_none_leaves_held_or_cancelled(
+            cmds in proptest::collection::vec(cmd(), 0..60),
+        ) {
+            let today = NaiveDate::from_ymd_opt(2027, 6, 1).unwrap_or_default();
+            let mut seminars: Vec<(u32, SeminarStatus)> = Vec::new();
+            for c in cmds {
+                match c {
+                    Cmd::Plan(number) => {
+                        let facts = PlanFacts {
+                            kind: SeminarKind::Intersite,
+                            fabrique_status: FabriqueStatus::Running,
+                            participation_status: None,
+                            number,
+                            numbers_taken: seminars.iter().filter(|s| s.1 != SeminarStatus::Cancelled).map(|s| s.0).collect(),
+                        };
+                        if seminar::can_plan(&facts).is_ok() {
+                            seminars.push((number, SeminarStatus::Planned));
+                        }
+                    }
+                    Cmd::Act(i, action, attendance) => {
+                        let Some(s) = seminars.get_mut(i) else { continue };
+                        let before = s.1;
+                        let facts = SeminarFacts { status: before, fabrique_status: FabriqueStatus::Running, scheduled_on: today };
+                        if let Ok(to) = seminar::decide(&facts, action, attendance.then_some(10), today) {
+                            prop_assert_eq!(before, SeminarStatus::Planned);
+                            s.1 = to;
+                        }
+                    }
+                }
+                let live: Vec<u32> = seminars.iter().filter(|s| s.1 != SeminarStatus::Cancelled).map(|s| s.0).collect();
+                prop_assert!(live.len() as u32 <= SEMINARS_PER_OWNER);
+                let mut unique = live.clone();
+                unique.sort_unstable();
+                unique.dedup();
+                prop_assert_eq!(unique.len(), live.len(), "a number is used twice: {:?}", live);
+                prop_assert!(live.iter().all(|n| (1..=SEMINARS_PER_OWNER).contains(n)));
+            }
+        }
+
+        #[test]
+        fn an_adopted_roadmap_never_changes(
+            actions in proptest::collection::vec(0usize..3, 0..20),
+            with_evidence in any::<bool>(),
+        ) {
+            let today = NaiveDate::from_ymd_opt(2027, 6, 1).unwrap_or_default();
+            let evidence = if with_evidence {
+                Adoption { date: Some(today), reference: Some("Délibération".into()) }
+            } else {
+                Adoption::default()
+            };
+            let mut status = RoadmapStatus::Draft;
+            for a in actions {
+                let action = RoadmapAction::ALL[a];
+                let facts = RoadmapFacts { status, participation_status: ParticipationStatus::Active, action_count: 1 };
+                let was = status;
+                if let Ok(to) = roadmap::decide(&facts, action, &evidence, today) {
+                    prop_assert!(was != RoadmapStatus::Adopted);
+                    prop_assert!(to != RoadmapStatus::Adopted || with_evidence);
+                    status = to;
+                }
+            }
+        }
+    }
+}
