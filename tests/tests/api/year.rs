@@ -293,6 +293,28 @@ async fn a_whole_year_runs_from_draft_to_completed(app: TestApp) {
         next = page.body["next_cursor"].as_str().map(str::to_owned);
     }
     let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+    // Those without personal-data access read the history without the working group's names.
+    let analyst = app.token(Role::Analyst, None, None);
+    let h = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/fabriques/{f}/history?limit=200"),
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(h.status, 200);
+    assert!(
+        !h.body.to_string().contains("Camille Durand"),
+        "personal data in the analyst's history"
+    );
+    let h = app
+        .get(&format!("/api/v1/fabriques/{f}/history?limit=200"))
+        .await;
+    assert!(
+        h.body.to_string().contains("Camille Durand"),
+        "ANCT sees the working group in the history"
+    );
     assert_eq!(count("seminar.planned"), 20);
     assert_eq!(count("seminar.held"), 20);
     assert_eq!(count("roadmap.adopt"), 4);

@@ -816,6 +816,34 @@ pub async fn sees_personal(
 
 pub const PERSONAL_FIELDS: [&str; 3] = ["sponsor_name", "sponsor_mandate", "motivation"];
 
+/// What of a journal state a caller without personal-data access may see: participations lose
+/// their sponsor and motivation; working group members and unpublished testimonies keep only
+/// what is not about a person.
+fn redact_state(entity_type: &str, state: &mut serde_json::Value) {
+    let Some(obj) = state.as_object_mut() else {
+        return;
+    };
+    let keep: &[&str] = match entity_type {
+        "working_group_member" => &[
+            "id",
+            "participation_id",
+            "category",
+            "created_at",
+            "updated_at",
+        ],
+        "testimony" if obj.get("published") != Some(&serde_json::Value::Bool(true)) => {
+            &["id", "fabrique_id", "published", "created_at", "updated_at"]
+        }
+        _ => {
+            for k in PERSONAL_FIELDS {
+                obj.remove(k);
+            }
+            return;
+        }
+    };
+    obj.retain(|k, _| keep.contains(&k.as_str()));
+}
+
 pub async fn history(
     db: &impl ConnectionTrait,
     caller: &Caller,
@@ -845,10 +873,8 @@ pub async fn history(
     Ok(page.map(|e| {
         let mut state: serde_json::Value =
             serde_json::from_str(&e.state).unwrap_or(serde_json::Value::Null);
-        if !personal && let Some(obj) = state.as_object_mut() {
-            for k in PERSONAL_FIELDS {
-                obj.remove(k);
-            }
+        if !personal {
+            redact_state(&e.entity_type, &mut state);
         }
         EventResponse {
             id: e.id,
