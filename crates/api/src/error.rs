@@ -96,6 +96,9 @@ pub enum ApiError {
     /// 409: a lifecycle transition is refused; lists every unmet condition.
     #[error("transition refused: {0}")]
     TransitionRefused(domain::Blockers),
+    /// 412: `If-Match` names a representation that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// 413: the body is over the limit.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -138,6 +141,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::TransitionRefused(_) => "transition_refused",
+            ApiError::PreconditionFailed => "precondition_failed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
@@ -154,6 +158,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
             ApiError::TransitionRefused(_) => "Transition refused",
+            ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PayloadTooLarge => "Request body too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "The request body is invalid",
@@ -167,6 +172,10 @@ impl ApiError {
                 format!("this operation needs the permission `{p}`, which your role does not grant")
             }
             ApiError::MethodNotAllowed(allow) => format!("this path accepts {}", allow.join(", ")),
+            ApiError::PreconditionFailed => {
+                "the resource changed since the ETag in If-Match was read; read it again and retry"
+                    .into()
+            }
             ApiError::PayloadTooLarge => format!(
                 "the body is over the limit of {} bytes",
                 crate::extract::MAX_BODY_BYTES
@@ -219,6 +228,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::TransitionRefused(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod journal;
 pub mod middleware;

@@ -59,6 +59,8 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .service(crate::routes::health::ready)
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::configure))
         .split_for_parts();
+    let mut api = api;
+    crate::etag::document(&mut api);
     api
 }
 

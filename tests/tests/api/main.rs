@@ -12,4 +12,5 @@ mod keys;
 mod lifecycle;
 mod operations;
 mod permissions;
+mod preconditions;
 mod year;

@@ -269,12 +269,16 @@ pub async fn list_fabriques(
 )]
 #[get("/fabriques/{id}")]
 pub async fn get_fabrique(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<FabriqueResponse>> {
+) -> ApiResult<HttpResponse> {
     let f = store::get_visible(db.get_ref(), caller.0.as_ref(), *id).await?;
-    Ok(web::Json(store::to_response(db.get_ref(), f).await?))
+    Ok(crate::etag::respond(
+        &req,
+        &store::to_response(db.get_ref(), f).await?,
+    ))
 }
 
 /// Create a Fabrique (as a draft).
@@ -321,12 +325,20 @@ pub async fn update_fabrique(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateFabriqueRequest>,
 ) -> ApiResult<web::Json<FabriqueResponse>> {
     caller.require(Permission::WriteFabriques)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Fabrique(*id),
+        &if_match,
+    )
+    .await?;
     let f = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(f))
@@ -348,11 +360,19 @@ pub async fn delete_fabrique(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WriteFabriques)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Fabrique(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
@@ -400,6 +420,7 @@ pub async fn put_partner(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     path: web::Path<(Uuid, Uuid)>,
     body: Json<PutPartnerRequest>,
 ) -> ApiResult<web::Json<PartnerResponse>> {
@@ -407,6 +428,13 @@ pub async fn put_partner(
     let (id, org) = path.into_inner();
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Fabrique(id),
+        &if_match,
+    )
+    .await?;
     let p = store::put_partner(&txn, &actor, id, org, body.0.roles).await?;
     txn.commit().await?;
     Ok(web::Json(p))
@@ -428,12 +456,20 @@ pub async fn delete_partner(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WritePartners)?;
     let (id, org) = path.into_inner();
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Fabrique(id),
+        &if_match,
+    )
+    .await?;
     store::delete_partner(&txn, &actor, id, org).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
@@ -478,12 +514,20 @@ pub async fn create_fabrique_transition(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<FabriqueTransitionRequest>,
 ) -> ApiResult<web::Json<FabriqueResponse>> {
     caller.require(Permission::TransitionFabriques)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Fabrique(*id),
+        &if_match,
+    )
+    .await?;
     let f = store::transition(&txn, &actor, *id, body.0.action, body.0.reason.as_deref()).await?;
     txn.commit().await?;
     Ok(web::Json(f))

@@ -175,6 +175,26 @@ pub async fn create_funding_line(
         .json(l))
 }
 
+/// Read a funding line.
+#[utoipa::path(
+    tag = "funding", operation_id = "get_funding_line",
+    params(("id" = Uuid, Path, description = "Funding line id")),
+    responses((status = 200, body = FundingLineResponse), LookupProblems),
+    security(("bearer" = []))
+)]
+#[get("/funding-lines/{id}")]
+pub async fn get_funding_line(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
+}
+
 /// Change a funding line (ANCT).
 #[utoipa::path(
     tag = "funding", operation_id = "update_funding_line",
@@ -192,12 +212,20 @@ pub async fn update_funding_line(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateFundingLineRequest>,
 ) -> ApiResult<web::Json<FundingLineResponse>> {
     caller.require(Permission::WriteFunding)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::FundingLine(*id),
+        &if_match,
+    )
+    .await?;
     let l = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(l))
@@ -219,11 +247,19 @@ pub async fn delete_funding_line(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WriteFunding)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::FundingLine(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

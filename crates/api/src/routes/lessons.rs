@@ -177,11 +177,15 @@ pub async fn create_lesson(
 )]
 #[get("/lessons/{id}")]
 pub async fn get_lesson(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<LessonResponse>> {
-    Ok(web::Json(store::get(db.get_ref(), &caller, *id).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Change a lesson (ANCT).
@@ -201,12 +205,14 @@ pub async fn update_lesson(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateLessonRequest>,
 ) -> ApiResult<web::Json<LessonResponse>> {
     caller.require(Permission::WriteLessons)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(&txn, &caller, crate::etag::Resource::Lesson(*id), &if_match).await?;
     let l = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(l))
@@ -228,11 +234,13 @@ pub async fn delete_lesson(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WriteLessons)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(&txn, &caller, crate::etag::Resource::Lesson(*id), &if_match).await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

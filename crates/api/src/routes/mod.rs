@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(roadmaps::get_roadmap)
         .service(roadmaps::put_roadmap)
         .service(roadmaps::create_roadmap_action)
+        .service(roadmaps::get_roadmap_action)
         .service(roadmaps::update_roadmap_action)
         .service(roadmaps::delete_roadmap_action)
         .service(roadmaps::list_roadmap_transitions)
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(funding::list_funding_lines)
         .service(funding::get_funding_summary)
         .service(funding::create_funding_line)
+        .service(funding::get_funding_line)
         .service(funding::update_funding_line)
         .service(funding::delete_funding_line)
         .service(progress::get_fabrique_progress);

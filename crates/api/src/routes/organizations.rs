@@ -145,12 +145,16 @@ pub async fn list_organizations(
 )]
 #[get("/organizations/{id}")]
 pub async fn get_organization(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<OrganizationResponse>> {
+) -> ApiResult<HttpResponse> {
     caller.require(Permission::ReadDirectory)?;
-    Ok(web::Json(store::get(db.get_ref(), *id).await?.into()))
+    Ok(crate::etag::respond(
+        &req,
+        &OrganizationResponse::from(store::get(db.get_ref(), *id).await?),
+    ))
 }
 
 /// Create an organization.
@@ -196,12 +200,20 @@ pub async fn update_organization(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateOrganizationRequest>,
 ) -> ApiResult<web::Json<OrganizationResponse>> {
     caller.require(Permission::WriteOrganizations)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Organization(*id),
+        &if_match,
+    )
+    .await?;
     let m = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(m.into()))
@@ -223,11 +235,19 @@ pub async fn delete_organization(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WriteOrganizations)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Organization(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

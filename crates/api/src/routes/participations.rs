@@ -226,12 +226,16 @@ pub async fn list_participations(
 )]
 #[get("/participations/{id}")]
 pub async fn get_participation(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ParticipationResponse>> {
+) -> ApiResult<HttpResponse> {
     caller.require(Permission::ReadParticipations)?;
-    Ok(web::Json(store::get(db.get_ref(), &caller, *id).await?))
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Change a participation's sponsor, motivation or focus.
@@ -251,12 +255,20 @@ pub async fn update_participation(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateParticipationRequest>,
 ) -> ApiResult<web::Json<ParticipationResponse>> {
     caller.require(Permission::UpdateParticipations)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Participation(*id),
+        &if_match,
+    )
+    .await?;
     let p = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(p))
@@ -301,6 +313,7 @@ pub async fn create_participation_transition(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<ParticipationTransitionRequest>,
 ) -> ApiResult<web::Json<ParticipationResponse>> {
@@ -313,6 +326,13 @@ pub async fn create_participation_transition(
     caller.require(perm)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Participation(*id),
+        &if_match,
+    )
+    .await?;
     let p = store::transition(&txn, &actor, *id, body.0.action, body.0.reason.as_deref()).await?;
     txn.commit().await?;
     Ok(web::Json(p))

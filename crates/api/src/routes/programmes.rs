@@ -110,11 +110,15 @@ pub async fn list_programmes(
 )]
 #[get("/programmes/{id}")]
 pub async fn get_programme(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     _caller: MaybeCaller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ProgrammeResponse>> {
-    Ok(web::Json(store::get(db.get_ref(), *id).await?.into()))
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &ProgrammeResponse::from(store::get(db.get_ref(), *id).await?),
+    ))
 }
 
 /// Create a programme (admin).
@@ -162,12 +166,20 @@ pub async fn update_programme(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateProgrammeRequest>,
 ) -> ApiResult<web::Json<ProgrammeResponse>> {
     caller.require(Permission::ManageProgrammes)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Programme(*id),
+        &if_match,
+    )
+    .await?;
     let m = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(m.into()))
@@ -189,11 +201,19 @@ pub async fn delete_programme(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::ManageProgrammes)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Programme(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -165,11 +165,15 @@ const NOT_DRAFT: &str = "The roadmap is no longer a draft, or the participation 
 )]
 #[get("/participations/{id}/roadmap")]
 pub async fn get_roadmap(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<RoadmapResponse>> {
-    Ok(web::Json(store::get(db.get_ref(), &caller, *id).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Create the roadmap of an active participation, or change it while it is a draft.
@@ -190,11 +194,19 @@ pub async fn put_roadmap(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<PutRoadmapRequest>,
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Roadmap(*id),
+        &if_match,
+    )
+    .await?;
     let (roadmap, created) = store::put(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(if created {
@@ -235,6 +247,26 @@ pub async fn create_roadmap_action(
         .json(a))
 }
 
+/// Read a roadmap action.
+#[utoipa::path(
+    tag = "roadmaps", operation_id = "get_roadmap_action",
+    params(("id" = Uuid, Path, description = "Action id")),
+    responses((status = 200, body = RoadmapActionResponse), ReadProblems),
+    security(("bearer" = []))
+)]
+#[get("/roadmap-actions/{id}")]
+pub async fn get_roadmap_action(
+    req: HttpRequest,
+    db: web::Data<DatabaseConnection>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get_action(db.get_ref(), &caller, *id).await?,
+    ))
+}
+
 /// Change a roadmap action (only its status once the roadmap is submitted).
 #[utoipa::path(
     tag = "roadmaps", operation_id = "update_roadmap_action",
@@ -252,11 +284,19 @@ pub async fn update_roadmap_action(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateRoadmapActionRequest>,
 ) -> ApiResult<web::Json<RoadmapActionResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::RoadmapAction(*id),
+        &if_match,
+    )
+    .await?;
     let a = store::update_action(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(a))
@@ -278,10 +318,18 @@ pub async fn delete_roadmap_action(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::RoadmapAction(*id),
+        &if_match,
+    )
+    .await?;
     store::delete_action(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
@@ -323,11 +371,19 @@ pub async fn create_roadmap_transition(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<RoadmapTransitionRequest>,
 ) -> ApiResult<web::Json<RoadmapResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Roadmap(*id),
+        &if_match,
+    )
+    .await?;
     let r = store::transition(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(r))

@@ -257,11 +257,15 @@ async fn plan(
 )]
 #[get("/seminars/{id}")]
 pub async fn get_seminar(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<SeminarResponse>> {
-    Ok(web::Json(store::get(db.get_ref(), &caller, *id).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Reschedule a planned seminar, or write its summary.
@@ -281,11 +285,19 @@ pub async fn update_seminar(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateSeminarRequest>,
 ) -> ApiResult<web::Json<SeminarResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Seminar(*id),
+        &if_match,
+    )
+    .await?;
     let s = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(s))
@@ -326,11 +338,19 @@ pub async fn create_seminar_transition(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<SeminarTransitionRequest>,
 ) -> ApiResult<web::Json<SeminarResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Seminar(*id),
+        &if_match,
+    )
+    .await?;
     let s = store::transition(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(s))

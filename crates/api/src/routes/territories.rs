@@ -180,12 +180,16 @@ pub async fn list_territories(
 )]
 #[get("/territories/{id}")]
 pub async fn get_territory(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<TerritoryResponse>> {
+) -> ApiResult<HttpResponse> {
     caller.require(Permission::ReadDirectory)?;
-    Ok(web::Json(store::get(db.get_ref(), *id).await?.into()))
+    Ok(crate::etag::respond(
+        &req,
+        &TerritoryResponse::from(store::get(db.get_ref(), *id).await?),
+    ))
 }
 
 /// Create a territory. Its code is checked against its kind; a duplicate code is a 409.
@@ -232,12 +236,20 @@ pub async fn update_territory(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateTerritoryRequest>,
 ) -> ApiResult<web::Json<TerritoryResponse>> {
     caller.require(Permission::WriteTerritories)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Territory(*id),
+        &if_match,
+    )
+    .await?;
     let m = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(m.into()))
@@ -259,11 +271,19 @@ pub async fn delete_territory(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     caller.require(Permission::WriteTerritories)?;
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Territory(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

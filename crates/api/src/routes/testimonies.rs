@@ -178,12 +178,14 @@ pub async fn create_testimony(
 )]
 #[get("/testimonies/{id}")]
 pub async fn get_testimony(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: MaybeCaller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<TestimonyResponse>> {
-    Ok(web::Json(
-        store::get(db.get_ref(), caller.0.as_ref(), *id).await?,
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), caller.0.as_ref(), *id).await?,
     ))
 }
 
@@ -200,11 +202,19 @@ pub async fn update_testimony(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateTestimonyRequest>,
 ) -> ApiResult<web::Json<TestimonyResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Testimony(*id),
+        &if_match,
+    )
+    .await?;
     let t = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(t))
@@ -222,10 +232,18 @@ pub async fn delete_testimony(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::Testimony(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

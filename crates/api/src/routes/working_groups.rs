@@ -179,11 +179,15 @@ pub async fn create_working_group_member(
 )]
 #[get("/working-group-members/{id}")]
 pub async fn get_working_group_member(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<WorkingGroupMemberResponse>> {
-    Ok(web::Json(store::get(db.get_ref(), &caller, *id).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(crate::etag::respond(
+        &req,
+        &store::get(db.get_ref(), &caller, *id).await?,
+    ))
 }
 
 /// Change a working group member.
@@ -203,11 +207,19 @@ pub async fn update_working_group_member(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
     body: Json<UpdateWorkingGroupMemberRequest>,
 ) -> ApiResult<web::Json<WorkingGroupMemberResponse>> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::WorkingGroupMember(*id),
+        &if_match,
+    )
+    .await?;
     let m = store::update(&txn, &actor, *id, body.0).await?;
     txn.commit().await?;
     Ok(web::Json(m))
@@ -229,10 +241,18 @@ pub async fn delete_working_group_member(
     req: HttpRequest,
     db: web::Data<DatabaseConnection>,
     caller: Caller,
+    if_match: crate::etag::IfMatch,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let actor = Actor::new(&caller, &req);
     let txn = db.begin().await?;
+    crate::etag::claim(
+        &txn,
+        &caller,
+        crate::etag::Resource::WorkingGroupMember(*id),
+        &if_match,
+    )
+    .await?;
     store::delete(&txn, &actor, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -75,6 +75,21 @@ pub async fn list(
     )
 }
 
+pub async fn get(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<FundingLineResponse, ApiError> {
+    let m = Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    fabs::get_visible(db, Some(caller), m.fabrique_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(response(m))
+}
+
 /// Totals by organization and kind, summed by the database.
 pub async fn summary(
     db: &impl ConnectionTrait,

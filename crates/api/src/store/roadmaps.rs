@@ -298,6 +298,33 @@ async fn action_and_roadmap(
     Ok((a, m, p.fabrique_id))
 }
 
+pub async fn get_action(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<RoadmapActionResponse, ApiError> {
+    let a = action::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("roadmap action"))?;
+    let m = Entity::find_by_id(a.roadmap_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    participation_for(
+        db,
+        caller,
+        m.participation_id,
+        Permission::ReadParticipations,
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::NotFound(_) => ApiError::NotFound("roadmap action"),
+        other => other,
+    })?;
+    Ok(action_response(a))
+}
+
 pub async fn update_action(
     db: &impl ConnectionTrait,
     actor: &Actor,
