@@ -8,6 +8,7 @@ both_engines!(
     territories_take_the_code_of_their_kind_once,
     lists_page_with_a_cursor_and_filter,
     referenced_organizations_and_territories_cannot_be_deleted,
+    lists_filter_on_updated_since_for_synchronisation,
 );
 
 async fn territories_take_the_code_of_their_kind_once(app: TestApp) {
@@ -184,4 +185,56 @@ async fn referenced_organizations_and_territories_cannot_be_deleted(app: TestApp
     app.get(&format!("/api/v1/organizations/{lonely}"))
         .await
         .assert_problem(404, "not_found");
+}
+
+async fn lists_filter_on_updated_since_for_synchronisation(app: TestApp) {
+    let old = app.org("Ancienne", "other").await;
+    let fresh_org = app.org("Récente", "other").await;
+    let stamp = app
+        .get(&format!("/api/v1/organizations/{fresh_org}"))
+        .await
+        .body["updated_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _ = old;
+    let since = url::form_urlencoded::byte_serialize(stamp.as_bytes()).collect::<String>();
+    let r = app
+        .get(&format!("/api/v1/organizations?updated_since={since}"))
+        .await;
+    let names: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Récente"],
+        "inclusive of the instant, nothing older: {}",
+        r.body
+    );
+    app.raw(
+        Method::PATCH,
+        &format!("/api/v1/organizations/{old}"),
+        Some(&app.admin),
+        Some(json!({"acronym": "ANC"})),
+    )
+    .await;
+    let r = app
+        .get(&format!("/api/v1/organizations?updated_since={since}"))
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().unwrap().len(),
+        2,
+        "an update brings it back: {}",
+        r.body
+    );
+    app.get("/api/v1/organizations?updated_since=yesterday")
+        .await
+        .assert_problem(400, "invalid_query");
+    let r = app
+        .get(&format!("/api/v1/fabriques?updated_since={since}"))
+        .await;
+    assert_eq!(r.status, 200);
 }

@@ -129,6 +129,9 @@ pub struct UpdateFabriqueRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FabriqueListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Statuses, comma-separated or repeated. Drafts only for ANCT and analysts.
     #[param(example = "running,completed")]
     pub status: Option<String>,

@@ -109,6 +109,9 @@ pub struct UpdateLessonRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LessonListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// `lesson`, `programme_proposal`.
     pub kind: Option<String>,
     #[param(minimum = 1, maximum = 200)]

@@ -87,6 +87,9 @@ pub struct UpdateOrganizationRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrganizationListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Kinds, comma-separated or repeated.
     #[param(value_type = Option<String>, example = "elected_officials_association,funder")]
     pub kind: Option<String>,

@@ -95,6 +95,9 @@ pub struct UpdateParticipationRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ParticipationListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Statuses, comma-separated or repeated.
     #[param(example = "applied,accepted")]
     pub status: Option<String>,

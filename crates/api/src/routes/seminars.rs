@@ -84,6 +84,9 @@ pub struct UpdateSeminarRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SeminarListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// `local`, `intersite` (comma-separated or repeated).
     pub kind: Option<String>,
     /// `planned`, `held`, `cancelled` (comma-separated or repeated).

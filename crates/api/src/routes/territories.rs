@@ -114,6 +114,9 @@ pub struct UpdateTerritoryRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TerritoryListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Kinds, comma-separated or repeated.
     #[param(example = "commune,metropole")]
     pub kind: Option<String>,

@@ -90,6 +90,9 @@ pub struct UpdateTestimonyRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TestimonyListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Fabrique ids (on `/testimonies`).
     pub fabrique: Option<String>,
     /// Only published (true) or unpublished (false) ones; the public sees published ones only.

@@ -107,6 +107,9 @@ pub struct UpdateWorkingGroupMemberRequest {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct WorkingGroupListParams {
+    /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Categories, comma-separated or repeated.
     pub category: Option<String>,
     #[param(minimum = 1, maximum = 200)]

@@ -129,6 +129,7 @@ pub async fn list(
     if let Some(text) = p.q.as_deref().filter(|s| !s.trim().is_empty()) {
         q = q.filter(text_match(&[Column::Title, Column::Theme], text.trim()));
     }
+    let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     let page = fetch_page(
         db,
         q,

@@ -68,6 +68,7 @@ pub async fn list(
         limit: p.limit,
         count: p.count.unwrap_or(false),
     };
+    let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))
             .await?

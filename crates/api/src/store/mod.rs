@@ -86,6 +86,22 @@ where
     Ok(Page { items, next, total })
 }
 
+/// Keeps what changed at or after `since` (inclusive, so that a sync loop misses nothing).
+pub fn updated_since<E: EntityTrait>(
+    q: Select<E>,
+    column: E::Column,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Select<E>
+where
+    E::Column: ColumnTrait,
+{
+    use sea_orm::QueryFilter;
+    match since {
+        Some(t) => q.filter(column.gte(t)),
+        None => q,
+    }
+}
+
 /// Case-insensitive substring match of `q` on any of `cols`.
 pub fn text_match<C: ColumnTrait>(cols: &[C], q: &str) -> sea_orm::Condition {
     use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};

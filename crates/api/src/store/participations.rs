@@ -142,6 +142,7 @@ pub async fn list(
             )
         }
     }
+    let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     let page = fetch_page(
         db,
         q,

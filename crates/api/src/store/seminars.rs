@@ -153,6 +153,7 @@ pub async fn list(
         limit: p.limit,
         count: p.count.unwrap_or(false),
     };
+    let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     let page = fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id)).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.id).collect();
     let mut orgs = attendees(db, &ids).await?;

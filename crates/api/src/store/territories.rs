@@ -60,6 +60,7 @@ pub async fn list(
     if let Some(text) = p.q.as_deref().filter(|s| !s.trim().is_empty()) {
         q = q.filter(text_match(&[Column::Name], text.trim()));
     }
+    let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     fetch_page(
         db,
         q,
