@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_core;
 mod m20261128_000002_programme_year;
+mod m20261128_000003_idempotency;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_core::Migration),
             Box::new(m20261128_000002_programme_year::Migration),
+            Box::new(m20261128_000003_idempotency::Migration),
         ]
     }
 }

@@ -105,6 +105,9 @@ pub enum ApiError {
     /// 415: the body is not `application/json`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 422: the request is well-formed but cannot be processed as it is (not a field's fault).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     /// 422: the body is well-formed but some fields are invalid; lists every one.
     #[error("validation failed")]
     Validation(Vec<FieldProblem>),
@@ -135,7 +138,9 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -162,6 +167,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Request body too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "The request body is invalid",
+            ApiError::Unprocessable { .. } => "The request cannot be processed",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -231,7 +237,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

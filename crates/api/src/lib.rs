@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
 pub mod journal;
 pub mod middleware;
 pub mod openapi;

@@ -61,6 +61,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     let mut api = api;
     crate::etag::document(&mut api);
+    crate::idempotency::document(&mut api);
     api
 }
 

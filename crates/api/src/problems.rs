@@ -20,6 +20,7 @@ fn description(status: u16) -> &'static str {
         413 => "The body is over 1 MiB",
         415 => "The body is not application/json",
         422 => "Invalid fields, each named by a JSON pointer in `errors`",
+        409 => "A conflict: the request cannot run in the current state (see `code`)",
         412 => "If-Match names an ETag that is no longer current: read the resource again",
         _ => "Error",
     }

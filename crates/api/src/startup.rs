@@ -59,6 +59,8 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
+                // The idempotency middleware reads bodies up to the API's own limit.
+                .app_data(web::PayloadConfig::new(crate::extract::MAX_BODY_BYTES))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::bad_request(
                         "invalid_path_parameter",
@@ -84,6 +86,7 @@ impl Application {
                 )
                 .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::idempotency::idempotency))
                 // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))
                 .wrap(Compress::default())

@@ -5,6 +5,7 @@ pub mod event;
 pub mod fabrique;
 pub mod fabrique_partner;
 pub mod funding_line;
+pub mod idempotency_key;
 pub mod lesson;
 pub mod lesson_source;
 pub mod organization;

@@ -8,6 +8,7 @@ mod demo;
 mod directory;
 mod errors;
 mod helpers;
+mod idempotency;
 mod keys;
 mod lifecycle;
 mod operations;

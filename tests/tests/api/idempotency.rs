@@ -1,0 +1,122 @@
+//! Safe retries with `Idempotency-Key`.
+
+use fabriques_api::auth::Role;
+use sea_orm::ActiveModelTrait;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::both_engines;
+use crate::helpers::TestApp;
+
+both_engines!(
+    a_retry_replays_the_first_response_and_writes_nothing,
+    keys_are_per_client_per_request_and_refused_in_flight
+);
+
+async fn post_with_key(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/organizations", app.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn organization_count(app: &TestApp) -> u64 {
+    app.get("/api/v1/organizations?count=true").await.body["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn a_retry_replays_the_first_response_and_writes_nothing(app: TestApp) {
+    let body = json!({"name": "Caisse des dépôts", "kind": "funder"});
+    let first = post_with_key(&app, &app.admin, "create-cdc-1", body.clone()).await;
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].clone();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first_body = first.text().await.unwrap();
+    for _ in 0..3 {
+        let retry = post_with_key(&app, &app.admin, "create-cdc-1", body.clone()).await;
+        assert_eq!(retry.status(), 201);
+        assert_eq!(retry.headers()["location"], location);
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        assert_eq!(retry.text().await.unwrap(), first_body, "replayed exactly");
+    }
+    assert_eq!(
+        organization_count(&app).await,
+        1,
+        "the retries wrote nothing"
+    );
+    let other = post_with_key(
+        &app,
+        &app.admin,
+        "create-cdc-1",
+        json!({"name": "Autre", "kind": "funder"}),
+    )
+    .await;
+    assert_eq!(other.status(), 422);
+    let problem: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(problem["code"], "idempotency_key_reused");
+    assert_eq!(organization_count(&app).await, 1);
+    // A refused request is kept too: retrying it gives the same refusal.
+    let bad = json!({"name": "", "kind": "funder"});
+    let first = post_with_key(&app, &app.admin, "bad-1", bad.clone()).await;
+    assert_eq!(first.status(), 422);
+    assert_eq!(
+        post_with_key(&app, &app.admin, "bad-1", bad)
+            .await
+            .headers()["idempotent-replayed"],
+        "true"
+    );
+    let too_long = post_with_key(&app, &app.admin, &"k".repeat(300), body).await;
+    assert_eq!(too_long.status(), 400);
+}
+
+async fn keys_are_per_client_per_request_and_refused_in_flight(app: TestApp) {
+    let body = json!({"name": "Cerema", "kind": "public_operator"});
+    let mine = post_with_key(&app, &app.admin, "shared-key", body.clone()).await;
+    assert_eq!(mine.status(), 201);
+    let mine: serde_json::Value = mine.json().await.unwrap();
+    // Another client's identical key is its own: it creates, and never sees the first response.
+    let staff = app.token(Role::AnctStaff, None, None);
+    let theirs = post_with_key(&app, &staff, "shared-key", body.clone()).await;
+    assert_eq!(theirs.status(), 201);
+    assert!(theirs.headers().get("idempotent-replayed").is_none());
+    let theirs: serde_json::Value = theirs.json().await.unwrap();
+    assert_ne!(mine["id"], theirs["id"]);
+
+    // A request whose first attempt is still running (simulated: its row is in flight) is 409.
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let mut h = Sha256::new();
+    h.update(b"POST /api/v1/organizations?\n");
+    h.update(&bytes);
+    let fingerprint: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    entity_row(&app, "admin:admin@test", "in-flight", &fingerprint).await;
+    let busy = app
+        .client
+        .post(format!("{}/api/v1/organizations", app.base))
+        .bearer_auth(&app.admin)
+        .header("Idempotency-Key", "in-flight")
+        .header("content-type", "application/json")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(busy.status(), 409);
+    let problem: serde_json::Value = busy.json().await.unwrap();
+    assert_eq!(problem["code"], "idempotency_request_in_flight");
+}
+
+async fn entity_row(app: &TestApp, client: &str, key: &str, fingerprint: &str) {
+    fabriques_api::idempotency::in_flight_row(client, key, fingerprint)
+        .insert(&app.db)
+        .await
+        .expect("insert");
+}
