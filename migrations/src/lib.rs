@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_core;
 mod m20261128_000002_programme_year;
 mod m20261128_000003_idempotency;
+mod m20261128_000004_feed;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_core::Migration),
             Box::new(m20261128_000002_programme_year::Migration),
             Box::new(m20261128_000003_idempotency::Migration),
+            Box::new(m20261128_000004_feed::Migration),
         ]
     }
 }

@@ -50,6 +50,8 @@ pub async fn record<S: Serialize>(
         fabrique_id: Set(change.fabrique_id),
         request_id: Set(actor.request_id.clone()),
         state: Set(state),
+        // Left to the database's default: the writing transaction's id.
+        txid: sea_orm::ActiveValue::NotSet,
     }
     .insert(db)
     .await?;

@@ -25,6 +25,7 @@ use utoipa_actix_web::AppExt;
         (name = "testimonies", description = "Testimonies of elected officials (témoignages d'élus)"),
         (name = "funding", description = "Funding lines (financements) and totals"),
         (name = "programmes", description = "ANCT programmes a Fabrique can be tied to"),
+        (name = "events", description = "The change feed (journal) for synchronisation"),
         (name = "territories", description = "Territories (collectivités)"),
         (name = "organizations", description = "Partner organizations (partenaires)"),
         (name = "health", description = "Probes"),

@@ -111,6 +111,11 @@ fn decode(cursor: &str) -> Result<CursorData, ApiError> {
     serde_json::from_slice(&bytes).map_err(|_| bad_cursor())
 }
 
+/// The key and id of a cursor this API issued.
+pub fn decode_cursor(cursor: &str) -> Result<(Option<String>, Uuid), ApiError> {
+    decode(cursor).map(|c| (c.k, c.id))
+}
+
 pub fn encode(k: Option<String>, id: Uuid) -> String {
     let json = serde_json::to_vec(&CursorData { k, id }).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)

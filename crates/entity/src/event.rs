@@ -17,6 +17,8 @@ pub struct Model {
     pub fabrique_id: Option<Uuid>,
     pub request_id: Option<String>,
     pub state: String,
+    /// The writing transaction (PostgreSQL) or 0 (SQLite): filled in by the database.
+    pub txid: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

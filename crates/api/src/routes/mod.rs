@@ -1,6 +1,7 @@
 //! One module per endpoint group; `configure` registers every handler with `.service()` so
 //! that each reaches the OpenAPI document.
 
+pub mod events;
 pub mod fabriques;
 pub mod funding;
 pub mod health;
@@ -90,5 +91,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(funding::get_funding_line)
         .service(funding::update_funding_line)
         .service(funding::delete_funding_line)
-        .service(progress::get_fabrique_progress);
+        .service(progress::get_fabrique_progress)
+        .service(events::list_events);
 }

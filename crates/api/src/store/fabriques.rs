@@ -820,7 +820,7 @@ pub const PERSONAL_FIELDS: [&str; 3] = ["sponsor_name", "sponsor_mandate", "moti
 /// What of a journal state a caller without personal-data access may see: participations lose
 /// their sponsor and motivation; working group members and unpublished testimonies keep only
 /// what is not about a person.
-fn redact_state(entity_type: &str, state: &mut serde_json::Value) {
+pub fn redact_state(entity_type: &str, state: &mut serde_json::Value) {
     let Some(obj) = state.as_object_mut() else {
         return;
     };

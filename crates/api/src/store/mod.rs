@@ -2,6 +2,7 @@
 //! transaction by its handler, never the pool (SQLite has one connection: mixing them hangs).
 
 pub mod access;
+pub mod events;
 pub mod fabriques;
 pub mod funding;
 pub mod lessons;
