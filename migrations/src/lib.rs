@@ -8,6 +8,7 @@ mod m20261128_000001_core;
 mod m20261128_000002_programme_year;
 mod m20261128_000003_idempotency;
 mod m20261128_000004_feed;
+mod m20261128_000005_external_ids;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_programme_year::Migration),
             Box::new(m20261128_000003_idempotency::Migration),
             Box::new(m20261128_000004_feed::Migration),
+            Box::new(m20261128_000005_external_ids::Migration),
         ]
     }
 }

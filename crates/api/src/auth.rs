@@ -355,6 +355,7 @@ pub enum Permission {
     WriteLessons,
     WriteTestimonies,
     WriteFunding,
+    ManageExternalIds,
 }
 
 /// How far a role's permission reaches.
@@ -381,7 +382,7 @@ impl Grant {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         Permission::ReadDirectory,
         Permission::WriteOrganizations,
         Permission::WriteTerritories,
@@ -404,6 +405,7 @@ impl Permission {
         Permission::WriteLessons,
         Permission::WriteTestimonies,
         Permission::WriteFunding,
+        Permission::ManageExternalIds,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -430,6 +432,7 @@ impl Permission {
             Permission::WriteLessons => "lessons:write",
             Permission::WriteTestimonies => "testimonies:write",
             Permission::WriteFunding => "funding:write",
+            Permission::ManageExternalIds => "external_ids:write",
         }
     }
 
@@ -464,6 +467,9 @@ impl Permission {
             Permission::WriteLessons => "record national lessons",
             Permission::WriteTestimonies => "record testimonies and publish them",
             Permission::WriteFunding => "record funding lines",
+            Permission::ManageExternalIds => {
+                "attach its organization's own ids to resources and look them up"
+            }
         }
     }
 }
@@ -473,6 +479,8 @@ pub fn grant(role: Role, perm: Permission) -> Grant {
     use Grant::{Always, FabriquePartner, Never, OwnTerritory};
     use Permission as P;
     match (role, perm) {
+        // External ids belong to an organization: only organization tokens hold them.
+        (Role::Admin | Role::AnctStaff, P::ManageExternalIds) => Never,
         (Role::Admin, _) => Always,
         (Role::AnctStaff, P::ManageProgrammes) => Never,
         (Role::AnctStaff, _) => Always,
@@ -481,7 +489,10 @@ pub fn grant(role: Role, perm: Permission) -> Grant {
             P::ReadDirectory | P::ReadDrafts | P::ReadParticipations | P::ReadHistory,
         ) => Always,
         (Role::Analyst, _) => Never,
-        (Role::Partner, P::ReadDirectory | P::ReadParticipations | P::ReadHistory) => Always,
+        (
+            Role::Partner,
+            P::ReadDirectory | P::ReadParticipations | P::ReadHistory | P::ManageExternalIds,
+        ) => Always,
         (
             Role::Partner,
             P::ReadPersonalData

@@ -26,6 +26,7 @@ use utoipa_actix_web::AppExt;
         (name = "funding", description = "Funding lines (financements) and totals"),
         (name = "programmes", description = "ANCT programmes a Fabrique can be tied to"),
         (name = "events", description = "The change feed (journal) for synchronisation"),
+        (name = "external ids", description = "Partner organizations' own ids for our resources"),
         (name = "territories", description = "Territories (collectivités)"),
         (name = "organizations", description = "Partner organizations (partenaires)"),
         (name = "health", description = "Probes"),

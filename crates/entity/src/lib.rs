@@ -2,6 +2,7 @@
 //! the store in the api crate joins explicitly.
 
 pub mod event;
+pub mod external_id;
 pub mod fabrique;
 pub mod fabrique_partner;
 pub mod funding_line;

@@ -7,6 +7,7 @@ mod contract;
 mod demo;
 mod directory;
 mod errors;
+mod external_ids;
 mod feed;
 mod helpers;
 mod idempotency;

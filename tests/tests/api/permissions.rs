@@ -281,6 +281,12 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
             format!("/api/v1/fabriques/{f}/funding-lines"),
             Some(json!({"organization_id": outsider, "kind": "co_funding", "amount_cents": 100})),
         ),
+        (
+            Permission::ManageExternalIds,
+            Method::PUT,
+            p("/api/v1/external-ids/fabrique/EXT-1"),
+            Some(json!({"entity_id": f})),
+        ),
     ];
     assert_eq!(
         cases.len(),

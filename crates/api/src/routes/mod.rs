@@ -2,6 +2,7 @@
 //! that each reaches the OpenAPI document.
 
 pub mod events;
+pub mod external_ids;
 pub mod fabriques;
 pub mod funding;
 pub mod health;
@@ -92,5 +93,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(funding::update_funding_line)
         .service(funding::delete_funding_line)
         .service(progress::get_fabrique_progress)
-        .service(events::list_events);
+        .service(events::list_events)
+        .service(external_ids::list_external_ids)
+        .service(external_ids::get_external_id)
+        .service(external_ids::put_external_id)
+        .service(external_ids::delete_external_id);
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod events;
+pub mod external_ids;
 pub mod fabriques;
 pub mod funding;
 pub mod lessons;
