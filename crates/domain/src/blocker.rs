@@ -46,7 +46,6 @@ pub enum Blocker {
         max: u32,
     },
     AlreadyApplied,
-    RoadmapNotAdopted,
     FabriqueClosed {
         current: &'static str,
     },
@@ -94,7 +93,6 @@ impl Blocker {
             Blocker::FabriqueNotRecruiting { .. } => "fabrique_not_recruiting",
             Blocker::MaximumReached { .. } => "maximum_reached",
             Blocker::AlreadyApplied => "already_applied",
-            Blocker::RoadmapNotAdopted => "roadmap_not_adopted",
             Blocker::FabriqueClosed { .. } => "fabrique_closed",
             Blocker::FabriqueNotRunning { .. } => "fabrique_not_running",
             Blocker::ParticipationNotActive { .. } => "participation_not_active",
@@ -128,7 +126,6 @@ impl Blocker {
             Blocker::NoLesson => "/lessons",
             Blocker::ReasonRequired => "/reason",
             Blocker::FabriqueNotRecruiting { .. } => "/fabrique/status",
-            Blocker::RoadmapNotAdopted => "/roadmap",
             Blocker::FabriqueClosed { .. } | Blocker::FabriqueNotRunning { .. } => {
                 "/fabrique/status"
             }
@@ -203,7 +200,6 @@ impl fmt::Display for Blocker {
             Blocker::AlreadyApplied => {
                 f.write_str("this territory has already applied to this Fabrique")
             }
-            Blocker::RoadmapNotAdopted => f.write_str("the roadmap is not adopted"),
             Blocker::FabriqueClosed { current } => {
                 write!(f, "the Fabrique is {current}; it can no longer change")
             }

@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use entity::event::{Column, Entity, Model};
-use sea_orm::sea_query::Query as SqlQuery;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -9,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::fabriques::{redact_state, sees_personal};
-use crate::auth::{Caller, Permission, role_allows};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::split_list;
 use crate::pagination::{decode_cursor, encode, parse_limit};
@@ -75,17 +74,11 @@ pub async fn feed(
     if !types.is_empty() {
         q = q.filter(Column::EntityType.is_in(types));
     }
-    if !role_allows(caller.role, Permission::ReadDrafts) {
+    if !super::fabriques::may_read_drafts(Some(caller)) {
         q = q.filter(
-            Condition::any().add(Column::FabriqueId.is_null()).add(
-                Column::FabriqueId.in_subquery(
-                    SqlQuery::select()
-                        .column(entity::fabrique::Column::Id)
-                        .from(entity::fabrique::Entity)
-                        .and_where(entity::fabrique::Column::Status.ne("draft"))
-                        .to_owned(),
-                ),
-            ),
+            Condition::any()
+                .add(Column::FabriqueId.is_null())
+                .add(Column::FabriqueId.in_subquery(super::fabriques::past_draft_ids())),
         );
     }
     let rows = q

@@ -35,8 +35,18 @@ fn status_of(m: &Model) -> FabriqueStatus {
     m.status.parse().unwrap_or(FabriqueStatus::Draft)
 }
 
-fn may_read_drafts(caller: Option<&Caller>) -> bool {
+/// Whether the caller sees draft Fabriques (and what belongs to them).
+pub fn may_read_drafts(caller: Option<&Caller>) -> bool {
     caller.is_some_and(|c| role_allows(c.role, Permission::ReadDrafts))
+}
+
+/// The ids of Fabriques past draft: what a caller without `ReadDrafts` may see things of.
+pub fn past_draft_ids() -> sea_orm::sea_query::SelectStatement {
+    SqlQuery::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::Status.ne(FabriqueStatus::Draft.as_str()))
+        .to_owned()
 }
 
 fn year_range(from: i32, to: i32) -> Condition {

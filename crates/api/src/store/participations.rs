@@ -128,19 +128,7 @@ pub async fn list(
         (Role::Territory, Some(t)) => q = q.filter(Column::TerritoryId.eq(t)),
         (Role::Admin | Role::AnctStaff | Role::Analyst, _) => {}
         // Partners read all but drafts.
-        _ => {
-            q = q.filter(
-                Column::FabriqueId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(entity::fabrique::Column::Id)
-                        .from(entity::fabrique::Entity)
-                        .and_where(
-                            entity::fabrique::Column::Status.ne(FabriqueStatus::Draft.as_str()),
-                        )
-                        .to_owned(),
-                ),
-            )
-        }
+        _ => q = q.filter(Column::FabriqueId.in_subquery(fabs::past_draft_ids())),
     }
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     let page = fetch_page(

@@ -87,16 +87,8 @@ pub async fn list(
     if let Some(published) = p.published {
         q = q.filter(Column::Published.eq(published));
     }
-    if !caller.is_some_and(fabs_may_read_drafts) {
-        q = q.filter(
-            Column::FabriqueId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(entity::fabrique::Column::Id)
-                    .from(entity::fabrique::Entity)
-                    .and_where(entity::fabrique::Column::Status.ne("draft"))
-                    .to_owned(),
-            ),
-        );
+    if !fabs::may_read_drafts(caller) {
+        q = q.filter(Column::FabriqueId.in_subquery(fabs::past_draft_ids()));
     }
     let sort = Sort {
         key: SortKey::Created,
@@ -113,10 +105,6 @@ pub async fn list(
             .await?
             .map(response),
     )
-}
-
-fn fabs_may_read_drafts(c: &Caller) -> bool {
-    crate::auth::role_allows(c.role, Permission::ReadDrafts)
 }
 
 pub async fn get(
