@@ -9,6 +9,7 @@ mod m20261128_000002_programme_year;
 mod m20261128_000003_idempotency;
 mod m20261128_000004_feed;
 mod m20261128_000005_external_ids;
+mod m20261128_000006_clients_webhooks;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_idempotency::Migration),
             Box::new(m20261128_000004_feed::Migration),
             Box::new(m20261128_000005_external_ids::Migration),
+            Box::new(m20261128_000006_clients_webhooks::Migration),
         ]
     }
 }

@@ -16,7 +16,10 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use anyhow::{Context, bail};
 use base64::Engine;
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -64,6 +67,9 @@ pub struct Claims {
     pub org: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub territory: Option<Uuid>,
+    /// The machine client the token was issued to (`POST /oauth/token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<Uuid>,
     pub iss: String,
     pub aud: String,
     pub exp: i64,
@@ -80,10 +86,21 @@ pub enum KeyOrigin {
     Generated,
 }
 
-pub struct JwtKeys {
+/// One key that verifies tokens: the current signing key's public half, or an older one kept
+/// for rotation. `kid` is its RFC 7638 thumbprint.
+struct VerifyingKey {
+    kid: String,
     algorithm: Algorithm,
     decoding: DecodingKey,
+    /// The public JWK, published at `/.well-known/jwks.json` (none for a shared secret).
+    public_jwk: Option<Jwk>,
+}
+
+pub struct JwtKeys {
+    /// The key that signs (its kid and algorithm are those of `verifying[0]`).
     encoding: Option<EncodingKey>,
+    /// The current key first, then older ones still accepted.
+    verifying: Vec<VerifyingKey>,
     issuer: String,
     audience: String,
     pub origin: KeyOrigin,
@@ -92,12 +109,11 @@ pub struct JwtKeys {
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeys")
-            .field("algorithm", &self.algorithm)
+            .field("kids", &self.kids())
             .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
-
 fn secret_checked(bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
     if bytes.len() < MIN_SECRET_BYTES {
         bail!(
@@ -136,9 +152,41 @@ fn generated_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+fn verifying_key(
+    algorithm: Algorithm,
+    decoding: DecodingKey,
+    publish: bool,
+) -> anyhow::Result<VerifyingKey> {
+    let mut jwk = Jwk::from_decoding_key(&decoding, Some(algorithm))?;
+    let kid = jwk.thumbprint(ThumbprintHash::SHA256)?;
+    jwk.common.key_id = Some(kid.clone());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok(VerifyingKey {
+        kid,
+        algorithm,
+        decoding,
+        public_jwk: publish.then_some(jwk),
+    })
+}
+
+/// A PEM public key of either supported kind: Ed25519 (EdDSA) or RSA (RS256).
+fn public_key_file(path: &Path) -> anyhow::Result<VerifyingKey> {
+    let pem = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if let Ok(k) = DecodingKey::from_ed_pem(&pem) {
+        return verifying_key(Algorithm::EdDSA, k, true);
+    }
+    let k = DecodingKey::from_rsa_pem(&pem).with_context(|| {
+        format!(
+            "{} is neither an Ed25519 nor an RSA public key",
+            path.display()
+        )
+    })?;
+    verifying_key(Algorithm::RS256, k, true)
+}
+
 impl JwtKeys {
     pub fn load(cfg: &JwtSettings, data_dir: &Path) -> anyhow::Result<Self> {
-        let (algorithm, decoding, encoding, origin) = match cfg.algorithm {
+        let (current, encoding, origin) = match cfg.algorithm {
             JwtAlgorithm::Hs256 => {
                 let (secret, origin) = match (&cfg.secret, &cfg.secret_file) {
                     (Some(s), _) => (
@@ -154,8 +202,7 @@ impl JwtKeys {
                     (None, None) => (generated_secret(data_dir)?, KeyOrigin::Generated),
                 };
                 (
-                    Algorithm::HS256,
-                    DecodingKey::from_secret(&secret),
+                    verifying_key(Algorithm::HS256, DecodingKey::from_secret(&secret), false)?,
                     Some(EncodingKey::from_secret(&secret)),
                     origin,
                 )
@@ -165,45 +212,79 @@ impl JwtKeys {
                     .public_key_file
                     .as_ref()
                     .context("FABRIQUES_JWT_PUBLIC_KEY_FILE is required for EdDSA and RS256")?;
-                let pem =
-                    fs::read(public).with_context(|| format!("reading {}", public.display()))?;
-                let private = match &cfg.private_key_file {
+                let current = public_key_file(public)?;
+                let expected = if alg == JwtAlgorithm::EdDsa {
+                    Algorithm::EdDSA
+                } else {
+                    Algorithm::RS256
+                };
+                if current.algorithm != expected {
+                    bail!(
+                        "{} is a {:?} key, but the algorithm is {expected:?}",
+                        public.display(),
+                        current.algorithm
+                    );
+                }
+                let encoding = match &cfg.private_key_file {
                     Some(p) => {
-                        Some(fs::read(p).with_context(|| format!("reading {}", p.display()))?)
+                        let pem =
+                            fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                        let key = if expected == Algorithm::EdDSA {
+                            EncodingKey::from_ed_pem(&pem)?
+                        } else {
+                            EncodingKey::from_rsa_pem(&pem)?
+                        };
+                        let pair = Jwk::from_encoding_key(&key, expected)?
+                            .thumbprint(ThumbprintHash::SHA256)?;
+                        if pair != current.kid {
+                            bail!(
+                                "the private key {} does not match the public key {}",
+                                p.display(),
+                                public.display()
+                            );
+                        }
+                        Some(key)
                     }
                     None => None,
                 };
-                if alg == JwtAlgorithm::EdDsa {
-                    let enc = private.map(|k| EncodingKey::from_ed_pem(&k)).transpose()?;
-                    (
-                        Algorithm::EdDSA,
-                        DecodingKey::from_ed_pem(&pem)?,
-                        enc,
-                        KeyOrigin::Configured,
-                    )
-                } else {
-                    let enc = private.map(|k| EncodingKey::from_rsa_pem(&k)).transpose()?;
-                    (
-                        Algorithm::RS256,
-                        DecodingKey::from_rsa_pem(&pem)?,
-                        enc,
-                        KeyOrigin::Configured,
-                    )
-                }
+                (current, encoding, KeyOrigin::Configured)
             }
         };
+        let mut verifying = vec![current];
+        for path in &cfg.previous_public_key_files {
+            let k = public_key_file(path)?;
+            if verifying.iter().any(|v| v.kid == k.kid) {
+                bail!("{} is configured twice", path.display());
+            }
+            verifying.push(k);
+        }
         Ok(Self {
-            algorithm,
-            decoding,
             encoding,
+            verifying,
             issuer: cfg.issuer.clone(),
             audience: cfg.audience.clone(),
             origin,
         })
     }
 
-    fn validation(&self) -> Validation {
-        let mut v = Validation::new(self.algorithm);
+    /// The key ids that verify tokens, the signing key's first.
+    pub fn kids(&self) -> Vec<&str> {
+        self.verifying.iter().map(|k| k.kid.as_str()).collect()
+    }
+
+    /// The public keys, as published at `/.well-known/jwks.json` (empty for a shared secret).
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self
+                .verifying
+                .iter()
+                .filter_map(|k| k.public_jwk.clone())
+                .collect(),
+        }
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut v = Validation::new(algorithm);
         v.leeway = LEEWAY_SECS;
         v.validate_exp = true;
         v.validate_nbf = true;
@@ -214,7 +295,41 @@ impl JwtKeys {
         v
     }
 
-    /// Mints a token (for `fabriques token` and the tests).
+    fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        let key = self
+            .encoding
+            .as_ref()
+            .context("no private key configured: set FABRIQUES_JWT_PRIVATE_KEY_FILE")?;
+        let current = &self.verifying[0];
+        let mut header = Header::new(current.algorithm);
+        header.kid = Some(current.kid.clone());
+        Ok(jsonwebtoken::encode(&header, claims, key)?)
+    }
+
+    fn claims(
+        &self,
+        sub: String,
+        role: Role,
+        org: Option<Uuid>,
+        territory: Option<Uuid>,
+        ttl_secs: i64,
+    ) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub,
+            role,
+            org,
+            territory,
+            cid: None,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_secs,
+            nbf: Some(now),
+            iat: Some(now),
+        }
+    }
+
+    /// Mints a token for a person (for `fabriques token` and the tests).
     pub fn mint(
         &self,
         sub: &str,
@@ -223,27 +338,22 @@ impl JwtKeys {
         territory: Option<Uuid>,
         ttl_secs: i64,
     ) -> anyhow::Result<String> {
-        let key = self
-            .encoding
-            .as_ref()
-            .context("no private key configured: set FABRIQUES_JWT_PRIVATE_KEY_FILE")?;
-        let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub: sub.to_owned(),
-            role,
-            org,
-            territory,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            exp: now + ttl_secs,
-            nbf: Some(now),
-            iat: Some(now),
-        };
-        Ok(jsonwebtoken::encode(
-            &Header::new(self.algorithm),
-            &claims,
-            key,
-        )?)
+        self.sign(&self.claims(sub.to_owned(), role, org, territory, ttl_secs))
+    }
+
+    /// Mints a machine client's access token: its subject is `client:<id>` and its `cid`
+    /// claim makes every request check that the client is still active.
+    pub fn mint_client(
+        &self,
+        client: Uuid,
+        role: Role,
+        org: Option<Uuid>,
+        territory: Option<Uuid>,
+        ttl_secs: i64,
+    ) -> anyhow::Result<String> {
+        let mut claims = self.claims(format!("client:{client}"), role, org, territory, ttl_secs);
+        claims.cid = Some(client);
+        self.sign(&claims)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
@@ -254,13 +364,23 @@ impl JwtKeys {
                 "unsupported critical header parameters".into(),
             ));
         }
-        if header.alg != self.algorithm {
+        // The kid only selects among our own keys; without one, only the current key verifies.
+        let key = match header.kid.as_deref() {
+            Some(kid) => self
+                .verifying
+                .iter()
+                .find(|k| k.kid == kid)
+                .ok_or_else(|| ApiError::Unauthorized("unknown key id (kid)".into()))?,
+            None => &self.verifying[0],
+        };
+        if header.alg != key.algorithm {
             return Err(ApiError::Unauthorized(
                 "unexpected signing algorithm".into(),
             ));
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation())
-            .map_err(|e| {
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation(key.algorithm))
+                .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 let why = match e.kind() {
                     K::ExpiredSignature => "token expired",
@@ -302,6 +422,8 @@ pub struct Caller {
     pub role: Role,
     pub org: Option<Uuid>,
     pub territory: Option<Uuid>,
+    /// The machine client, for tokens from `POST /oauth/token`.
+    pub client_id: Option<Uuid>,
 }
 
 impl Caller {
@@ -312,6 +434,7 @@ impl Caller {
             role: Role::Admin,
             org: None,
             territory: None,
+            client_id: None,
         }
     }
 
@@ -321,6 +444,10 @@ impl Caller {
         } else {
             Err(ApiError::Forbidden(perm.as_str().into()))
         }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
     }
 
     /// ANCT sees everything of the programme, personal data included.
@@ -356,6 +483,8 @@ pub enum Permission {
     WriteTestimonies,
     WriteFunding,
     ManageExternalIds,
+    ManageClients,
+    ManageWebhooks,
 }
 
 /// How far a role's permission reaches.
@@ -382,7 +511,7 @@ impl Grant {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 25] = [
         Permission::ReadDirectory,
         Permission::WriteOrganizations,
         Permission::WriteTerritories,
@@ -406,6 +535,8 @@ impl Permission {
         Permission::WriteTestimonies,
         Permission::WriteFunding,
         Permission::ManageExternalIds,
+        Permission::ManageClients,
+        Permission::ManageWebhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -433,6 +564,8 @@ impl Permission {
             Permission::WriteTestimonies => "testimonies:write",
             Permission::WriteFunding => "funding:write",
             Permission::ManageExternalIds => "external_ids:write",
+            Permission::ManageClients => "clients:write",
+            Permission::ManageWebhooks => "webhooks:write",
         }
     }
 
@@ -470,6 +603,10 @@ impl Permission {
             Permission::ManageExternalIds => {
                 "attach its organization's own ids to resources and look them up"
             }
+            Permission::ManageClients => "create, revoke and rotate machine clients",
+            Permission::ManageWebhooks => {
+                "subscribe a machine client to webhooks and read its delivery log"
+            }
         }
     }
 }
@@ -481,6 +618,10 @@ pub fn grant(role: Role, perm: Permission) -> Grant {
     match (role, perm) {
         // External ids belong to an organization: only organization tokens hold them.
         (Role::Admin | Role::AnctStaff, P::ManageExternalIds) => Never,
+        (Role::Admin, P::ManageClients) => Always,
+        (_, P::ManageClients) => Never,
+        // Webhooks carry the change feed: whoever reads the feed may subscribe.
+        (role, P::ManageWebhooks) => grant(role, P::ReadHistory),
         (Role::Admin, _) => Always,
         (Role::AnctStaff, P::ManageProgrammes) => Never,
         (Role::AnctStaff, _) => Always,
@@ -575,30 +716,56 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, ApiError> {
-    let Some(token) = bearer(req)? else {
+/// Checks the token; for a machine client's token, also that the client is still active, so
+/// that revoking a client takes effect on its next request, not when its token expires.
+async fn authenticate(
+    token: Option<String>,
+    keys: Option<web::Data<Arc<JwtKeys>>>,
+    db: Option<web::Data<DatabaseConnection>>,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(token) = token else {
         return Ok(None);
     };
-    let keys = req
-        .app_data::<web::Data<Arc<JwtKeys>>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?;
+    let keys =
+        keys.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?;
     let c = keys.verify(&token)?;
+    if let Some(cid) = c.cid {
+        let db = db
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
+        if !crate::store::clients::is_active(db.get_ref(), cid).await? {
+            return Err(ApiError::Unauthorized(
+                "this client has been revoked".into(),
+            ));
+        }
+    }
     Ok(Some(Caller {
         sub: c.sub,
         role: c.role,
         org: c.org,
         territory: c.territory,
+        client_id: c.cid,
     }))
+}
+
+fn authenticate_request(
+    req: &HttpRequest,
+) -> LocalBoxFuture<'static, Result<Option<Caller>, ApiError>> {
+    let token = bearer(req);
+    let keys = req.app_data::<web::Data<Arc<JwtKeys>>>().cloned();
+    let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
+    Box::pin(async move { authenticate(token?, keys, db).await })
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).and_then(|c| {
-            c.ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
-        }))
+        let fut = authenticate_request(req);
+        Box::pin(async move {
+            fut.await?
+                .ok_or_else(|| ApiError::Unauthorized("a bearer token is required".into()))
+        })
     }
 }
 
@@ -607,9 +774,10 @@ pub struct MaybeCaller(pub Option<Caller>);
 
 impl FromRequest for MaybeCaller {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(authenticate(req).map(MaybeCaller))
+        let fut = authenticate_request(req);
+        Box::pin(async move { fut.await.map(MaybeCaller) })
     }
 }

@@ -54,6 +54,13 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Manage machine clients (OAuth 2.0 client credentials) directly in the database.
+    Client {
+        #[command(subcommand)]
+        action: ClientCommand,
+        #[command(flatten)]
+        db: DbSettings,
+    },
     /// Load data into an empty database.
     Seed {
         /// The real Fabriques of the public record (shared/reference/public-fabriques.md).
@@ -62,6 +69,33 @@ enum Command {
         #[command(flatten)]
         db: DbSettings,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client and print its credentials as JSON (the secret is shown this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Any role but admin.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Organization id (required for a partner).
+        #[arg(long)]
+        org: Option<Uuid>,
+        /// Territory id (required for a territory).
+        #[arg(long)]
+        territory: Option<Uuid>,
+        /// Requests per minute (the server's default otherwise).
+        #[arg(long)]
+        rate_limit: Option<i32>,
+    },
+    /// List the clients, one per line: id, role, status, name.
+    List,
+    /// Revoke a client: its tokens stop working at once.
+    Revoke { id: Uuid },
+    /// Give a client a new secret and print its credentials as JSON.
+    Rotate { id: Uuid },
 }
 
 fn init_logs(format: LogFormat) {
@@ -104,6 +138,9 @@ pub fn main() -> ExitCode {
         Some(Command::Openapi { output }) => write_or_print(output, &crate::openapi::spec_json()),
         Some(Command::Permissions { output }) => {
             write_or_print(output, &crate::auth::permissions_markdown())
+        }
+        Some(Command::Client { action, db }) => {
+            runtime().and_then(|rt| rt.block_on(client(action, &db)))
         }
         Some(Command::Seed { demo: _, db }) => runtime().and_then(|rt| {
             rt.block_on(async {
@@ -162,6 +199,96 @@ fn token(
     let keys = JwtKeys::load(jwt, data_dir)?;
     println!("{}", keys.mint(sub, role, org, territory, ttl)?);
     Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// An API error as a message for the terminal.
+fn cli_error(e: crate::error::ApiError) -> anyhow::Error {
+    let p = e.problem();
+    let mut msg = p.detail;
+    for f in p.errors {
+        msg.push_str(&format!("\n  {}: {}", f.pointer, f.detail));
+    }
+    anyhow::anyhow!(msg)
+}
+
+async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
+    use crate::routes::clients::{ClientCredentials, ClientListParams, CreateClientRequest};
+    use crate::store::clients as store;
+    use validator::Validate;
+    let conn = crate::db::connect_and_migrate(&db.url()).await?;
+    let credentials = |(m, secret): (entity::api_client::Model, String)| ClientCredentials {
+        client_id: m.id,
+        client: m.into(),
+        client_secret: secret,
+    };
+    match action {
+        ClientCommand::Create {
+            name,
+            role,
+            org,
+            territory,
+            rate_limit,
+        } => {
+            let req = CreateClientRequest {
+                name,
+                role,
+                organization_id: org,
+                territory_id: territory,
+                rate_limit_per_minute: rate_limit,
+            };
+            req.validate()
+                .map_err(|e| cli_error(crate::error::ApiError::from(e)))?;
+            print_json(&credentials(
+                store::create(&conn, req).await.map_err(cli_error)?,
+            ))
+        }
+        ClientCommand::List => {
+            let mut cursor = None;
+            loop {
+                let page = store::list(
+                    &conn,
+                    &ClientListParams {
+                        status: None,
+                        organization_id: None,
+                        limit: Some(200),
+                        cursor: cursor.take(),
+                        count: None,
+                    },
+                )
+                .await
+                .map_err(cli_error)?;
+                for c in page.items {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        c.id,
+                        c.role.as_str(),
+                        if c.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        },
+                        c.name
+                    );
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(()),
+                }
+            }
+        }
+        ClientCommand::Revoke { id } => {
+            let m = store::revoke(&conn, id).await.map_err(cli_error)?;
+            print_json(&crate::routes::clients::ClientResponse::from(m))
+        }
+        ClientCommand::Rotate { id } => print_json(&credentials(
+            store::rotate(&conn, id).await.map_err(cli_error)?,
+        )),
+    }
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -68,6 +68,13 @@ pub struct JwtSettings {
     /// PEM private key signing EdDSA or RS256 tokens (needed by `fabriques token` only).
     #[arg(long = "jwt-private-key-file", env = "FABRIQUES_JWT_PRIVATE_KEY_FILE")]
     pub private_key_file: Option<PathBuf>,
+    /// Older public keys (PEM, comma-separated) that still verify tokens during a key rotation.
+    #[arg(
+        long = "jwt-previous-public-key-file",
+        env = "FABRIQUES_JWT_PREVIOUS_PUBLIC_KEY_FILES",
+        value_delimiter = ','
+    )]
+    pub previous_public_key_files: Vec<PathBuf>,
     /// Expected `iss` claim.
     #[arg(
         long = "jwt-issuer",
@@ -84,6 +91,68 @@ pub struct JwtSettings {
     pub audience: String,
 }
 
+/// Tokens, rate limits and webhooks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceOptions {
+    /// Lifetime of the access tokens of `POST /oauth/token`, in seconds (60 to 86400).
+    #[arg(
+        long,
+        env = "FABRIQUES_ACCESS_TOKEN_TTL",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(i64).range(60..=86_400)
+    )]
+    pub access_token_ttl: i64,
+    /// Requests per minute per client (a token's subject), unless the client has its own limit; 0 turns rate limiting off.
+    #[arg(long, env = "FABRIQUES_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u64,
+    /// Requests per minute per IP address for callers without a valid token.
+    #[arg(
+        long,
+        env = "FABRIQUES_ANONYMOUS_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 300
+    )]
+    pub anonymous_rate_limit_per_minute: u64,
+    /// Run the webhook delivery worker in this instance (several instances may run it).
+    #[arg(long, env = "FABRIQUES_WEBHOOK_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhook_worker: bool,
+    /// Allow webhook URLs on private, loopback and link-local addresses (tests and closed networks only).
+    #[arg(long, env = "FABRIQUES_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private_targets: bool,
+    /// How often the worker looks for work, in milliseconds.
+    #[arg(long, env = "FABRIQUES_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+    /// First retry delay in milliseconds; it doubles at each failure (up to one hour).
+    #[arg(long, env = "FABRIQUES_WEBHOOK_BACKOFF_MS", default_value_t = 30_000)]
+    pub webhook_backoff_ms: u64,
+    /// Attempts before a delivery is given up as failed.
+    #[arg(long, env = "FABRIQUES_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10)]
+    pub webhook_max_attempts: u32,
+    /// Consecutive failed attempts after which a subscription is disabled.
+    #[arg(long, env = "FABRIQUES_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
+    pub webhook_disable_after: u32,
+    /// Timeout of one delivery attempt, in milliseconds.
+    #[arg(long, env = "FABRIQUES_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+}
+
+impl Default for ServiceOptions {
+    /// The defaults of the flags above (the environment is not read).
+    fn default() -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            options: ServiceOptions,
+        }
+        use clap::{CommandFactory, FromArgMatches};
+        let cmd = Defaults::command().mut_args(|a| a.env(None::<&str>));
+        let matches = cmd.get_matches_from(["fabriques"]);
+        match Defaults::from_arg_matches(&matches) {
+            Ok(d) => d.options,
+            Err(e) => e.exit(),
+        }
+    }
+}
+
 /// Everything `serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -97,4 +166,6 @@ pub struct Settings {
     pub db: DbSettings,
     #[command(flatten)]
     pub jwt: JwtSettings,
+    #[command(flatten)]
+    pub options: ServiceOptions,
 }

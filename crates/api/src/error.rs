@@ -111,6 +111,20 @@ pub enum ApiError {
     /// 422: the body is well-formed but some fields are invalid; lists every one.
     #[error("validation failed")]
     Validation(Vec<FieldProblem>),
+    /// 400 or 401 from `POST /oauth/token`, shaped as RFC 6749 §5.2 asks (`error`,
+    /// `error_description`, `application/json`) and carrying the problem fields as well.
+    #[error("{description}")]
+    OAuth {
+        /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`...
+        error: &'static str,
+        description: String,
+    },
+    /// 429: the client's quota for the current window is spent.
+    #[error("rate limit exceeded")]
+    TooManyRequests {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
     /// 500: our fault. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -150,6 +164,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::OAuth { error, .. } => error,
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -168,6 +184,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "The request body is invalid",
             ApiError::Unprocessable { .. } => "The request cannot be processed",
+            ApiError::OAuth { .. } => "Token request refused",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -189,6 +207,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "send the body as application/json".into(),
             ApiError::Validation(errs) => format!("{} field(s) are invalid", errs.len()),
             ApiError::TransitionRefused(b) => format!("{} condition(s) are unmet: {b}", b.0.len()),
+            ApiError::TooManyRequests { retry_after } => format!(
+                "this client's request quota is spent; retry in {retry_after} s (see the RateLimit headers)"
+            ),
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".into()
             }
@@ -240,6 +261,9 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::OAuth { error, .. } if *error == "invalid_client" => StatusCode::UNAUTHORIZED,
+            ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -249,7 +273,26 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?cause, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::OAuth { error, description } = self {
+            // RFC 6749 §5.2: application/json with `error` and `error_description`; the
+            // problem fields ride along for clients that read those.
+            let mut body = serde_json::to_value(self.problem()).unwrap_or_default();
+            body["error"] = (*error).into();
+            body["error_description"] = description.as_str().into();
+            res.insert_header((header::CONTENT_TYPE, "application/json"));
+            res.insert_header((header::CACHE_CONTROL, "no-store"));
+            if *error == "invalid_client" {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"fabriques\", charset=\"UTF-8\""),
+                ));
+            }
+            return res.body(serde_json::to_vec(&body).unwrap_or_default());
+        }
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if let ApiError::TooManyRequests { retry_after } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
         match self {
             ApiError::Unauthorized(detail) => {
                 let v = format!(

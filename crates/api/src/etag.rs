@@ -100,6 +100,8 @@ pub enum Resource {
     Lesson(Uuid),
     Testimony(Uuid),
     FundingLine(Uuid),
+    Client(Uuid),
+    Webhook(Uuid),
 }
 
 #[derive(FromQueryResult)]
@@ -135,6 +137,8 @@ impl Resource {
             Resource::Lesson(id) => ("lessons", id),
             Resource::Testimony(id) => ("testimonies", id),
             Resource::FundingLine(id) => ("funding_lines", id),
+            Resource::Client(id) => ("api_clients", id),
+            Resource::Webhook(id) => ("webhook_subscriptions", id),
         })
     }
 
@@ -170,6 +174,10 @@ impl Resource {
             Resource::Lesson(id) => of(&store::lessons::get(db, caller, id).await?),
             Resource::Testimony(id) => of(&store::testimonies::get(db, Some(caller), id).await?),
             Resource::FundingLine(id) => of(&store::funding::get(db, caller, id).await?),
+            Resource::Client(id) => of(&crate::routes::clients::ClientResponse::from(
+                store::clients::get(db, id).await?,
+            )),
+            Resource::Webhook(id) => of(&store::webhooks::get(db, caller, id).await?),
         })
     }
 }
@@ -236,6 +244,8 @@ pub const READS: &[&str] = &[
     "get_lesson",
     "get_testimony",
     "get_funding_line",
+    "get_client",
+    "get_webhook",
 ];
 
 /// Operations that honour `If-Match`.
@@ -267,6 +277,10 @@ pub const WRITES: &[&str] = &[
     "delete_testimony",
     "update_funding_line",
     "delete_funding_line",
+    "revoke_client",
+    "rotate_client_secret",
+    "update_webhook",
+    "delete_webhook",
 ];
 
 /// Documents the headers and the 304 and 412 answers on the operations above.

@@ -13,9 +13,11 @@ pub mod middleware;
 pub mod openapi;
 pub mod pagination;
 pub mod problems;
+pub mod ratelimit;
 pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod store;
+pub mod webhooks;
 
 pub use startup::Application;

@@ -57,6 +57,13 @@ async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    // RFC 6749 §5.2 errors of the token endpoint: problem fields inside, but application/json.
+    let is_oauth = !is_problem
+        && res.request().path() == "/oauth/token"
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == b"application/json");
     let (req, mut response) = res.into_parts();
     if let Ok(v) = HeaderValue::from_str(id) {
         response.headers_mut().insert(REQUEST_ID, v.clone());
@@ -67,7 +74,7 @@ async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
     let headers = response.headers().clone();
     let body = response.into_body();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
-    let mut problem: serde_json::Value = if is_problem {
+    let mut problem: serde_json::Value = if is_problem || is_oauth {
         serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}))
     } else {
         // Produced by actix itself (or a library): wrap it.
@@ -101,7 +108,14 @@ async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
             out.append_header((k.clone(), v.clone()));
         }
     }
-    out.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    out.insert_header((
+        header::CONTENT_TYPE,
+        if is_oauth {
+            "application/json"
+        } else {
+            PROBLEM_JSON
+        },
+    ));
     let response = out.body(serde_json::to_vec(&problem).unwrap_or_default());
     ServiceResponse::new(req, response)
 }

@@ -29,6 +29,9 @@ use utoipa_actix_web::AppExt;
         (name = "external ids", description = "Partner organizations' own ids for our resources"),
         (name = "territories", description = "Territories (collectivités)"),
         (name = "organizations", description = "Partner organizations (partenaires)"),
+        (name = "oauth", description = "Tokens for machine clients (OAuth 2.0 client credentials) and the public keys (JWKS)"),
+        (name = "clients", description = "Machine clients of partner systems (admin)"),
+        (name = "webhooks", description = "Signed webhooks: subscriptions and their delivery log"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -45,7 +48,16 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A JWT with `sub`, `role`, `iss`, `aud`, `exp` (and `org` for partners, `territory` for territories)."))
+                    .description(Some("A JWT with `sub`, `role`, `iss`, `aud`, `exp` (and `org` for partners, `territory` for territories), from `POST /oauth/token` for machine clients."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("A machine client's `client_id:client_secret`, for `POST /oauth/token` only."))
                     .build(),
             ),
         );
@@ -59,11 +71,15 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .service(crate::routes::health::live)
         .service(crate::routes::health::ready)
+        .service(crate::routes::oauth::create_token)
+        .service(crate::routes::oauth::get_jwks)
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::configure))
         .split_for_parts();
     let mut api = api;
     crate::etag::document(&mut api);
     crate::idempotency::document(&mut api);
+    crate::webhooks::document(&mut api);
+    crate::ratelimit::document(&mut api);
     api
 }
 

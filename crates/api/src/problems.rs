@@ -21,6 +21,7 @@ fn description(status: u16) -> &'static str {
         415 => "The body is not application/json",
         422 => "Invalid fields, each named by a JSON pointer in `errors`",
         409 => "A conflict: the request cannot run in the current state (see `code`)",
+        429 => "Too many requests: the caller's quota for this minute is spent (see Retry-After)",
         412 => "If-Match names an ETag that is no longer current: read the resource again",
         _ => "Error",
     }

@@ -1,10 +1,13 @@
 //! Building and running the HTTP server from [`Settings`].
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use actix_extensible_rate_limit::RateLimiter;
+use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, bail};
 use sea_orm::DatabaseConnection;
@@ -13,7 +16,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{JwtKeys, KeyOrigin};
-use crate::config::Settings;
+use crate::config::{ServiceOptions, Settings};
 use crate::error::ApiError;
 use crate::middleware::{KnownRoutes, fallback, request_context};
 use crate::openapi::ApiDoc;
@@ -37,26 +40,44 @@ impl Application {
         let db = crate::db::connect_and_migrate(&settings.db.url()).await?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
-        Self::with_listener(listener, db, keys)
+        Self::with_listener(listener, db, keys, settings.options.clone())
     }
 
     pub fn with_listener(
         listener: TcpListener,
         db: DatabaseConnection,
         keys: JwtKeys,
+        options: ServiceOptions,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        if options.webhook_worker {
+            crate::webhooks::spawn(db.clone(), options.clone());
+        }
+        let rate_limited = options.rate_limit_per_minute > 0;
+        let options = web::Data::new(options);
+        // One counter store for all workers, built on the first worker (it needs its runtime).
+        let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
         let keys = web::Data::new(Arc::new(keys));
         let spec = crate::openapi::spec();
         let known = web::Data::new(KnownRoutes::from_spec(&spec));
         let spec_json = web::Data::new(SpecJson(spec.to_json()?));
         let data_db = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
+            let limiter = RateLimiter::builder(
+                backend
+                    .get_or_init(|| InMemoryBackend::builder().build())
+                    .clone(),
+                crate::ratelimit::input,
+            )
+            .request_allowed_transformation(Some(crate::ratelimit::allowed))
+            .request_denied_response(crate::ratelimit::denied)
+            .build();
             App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(data_db.clone())
                 .app_data(keys.clone())
+                .app_data(options.clone())
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
                 // The idempotency middleware reads bodies up to the API's own limit.
@@ -70,6 +91,8 @@ impl Application {
                 }))
                 .service(crate::routes::health::live)
                 .service(crate::routes::health::ready)
+                .service(crate::routes::oauth::create_token)
+                .service(crate::routes::oauth::get_jwks)
                 .service(
                     utoipa_actix_web::scope("/api/v1")
                         .configure(crate::routes::configure)
@@ -87,6 +110,7 @@ impl Application {
                 .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::idempotency::idempotency))
+                .wrap(Condition::new(rate_limited, limiter))
                 // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))
                 .wrap(Compress::default())

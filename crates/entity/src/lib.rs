@@ -1,6 +1,7 @@
 //! sea-orm entities mirroring `migrations/` (the schema authority). Relations are left out:
 //! the store in the api crate joins explicitly.
 
+pub mod api_client;
 pub mod event;
 pub mod external_id;
 pub mod fabrique;
@@ -18,6 +19,8 @@ pub mod seminar;
 pub mod seminar_organization;
 pub mod territory;
 pub mod testimony;
+pub mod webhook_delivery;
+pub mod webhook_subscription;
 pub mod working_group_member;
 
 pub use sea_orm;

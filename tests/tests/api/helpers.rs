@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use fabriques_api::auth::{JwtKeys, Role};
-use fabriques_api::config::{JwtAlgorithm, JwtSettings};
+use fabriques_api::config::{JwtAlgorithm, JwtSettings, ServiceOptions};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -37,6 +37,7 @@ pub fn jwt_settings() -> JwtSettings {
         secret_file: None,
         public_key_file: None,
         private_key_file: None,
+        previous_public_key_files: Vec::new(),
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
     }
@@ -53,7 +54,29 @@ fn postgres_base() -> Option<String> {
     }
 }
 
+/// The service options of the tests: the defaults, with rate limits high enough for the
+/// suites that do not test them.
+pub fn test_options() -> ServiceOptions {
+    ServiceOptions {
+        rate_limit_per_minute: 100_000,
+        anonymous_rate_limit_per_minute: 100_000,
+        ..ServiceOptions::default()
+    }
+}
+
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with(engine, test_options()).await
+}
+
+pub async fn spawn_app_with(engine: Engine, options: ServiceOptions) -> Option<TestApp> {
+    spawn_app_full(engine, options, jwt_settings()).await
+}
+
+pub async fn spawn_app_full(
+    engine: Engine,
+    options: ServiceOptions,
+    jwt: JwtSettings,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, drop_db) = match engine {
         Engine::Sqlite => (
@@ -79,12 +102,13 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     let db = fabriques_api::db::connect_and_migrate(&url)
         .await
         .expect("migrate");
-    let keys = JwtKeys::load(&jwt_settings(), &PathBuf::from(dir.path())).expect("keys");
+    let keys = JwtKeys::load(&jwt, &PathBuf::from(dir.path())).expect("keys");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let app = fabriques_api::Application::with_listener(
         listener,
         db.clone(),
-        JwtKeys::load(&jwt_settings(), dir.path()).expect("keys"),
+        JwtKeys::load(&jwt, dir.path()).expect("keys"),
+        options,
     )
     .expect("app");
     let port = app.port();
@@ -275,6 +299,46 @@ impl TestApp {
             .await
     }
 
+    /// Creates a machine client (admin) and returns (client id, secret).
+    pub async fn client(&self, body: Value) -> (String, String) {
+        let r = self.post("/api/v1/clients", body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        (
+            r.body["client_id"].as_str().expect("client_id").to_owned(),
+            r.body["client_secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// `POST /oauth/token` with a form body and optional HTTP Basic credentials.
+    pub async fn token_request(&self, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Resp {
+        let mut rb = self
+            .client
+            .post(format!("{}/oauth/token", self.base))
+            .form(form);
+        if let Some((id, secret)) = basic {
+            rb = rb.basic_auth(id, Some(secret));
+        }
+        let res = rb.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A machine client's access token.
+    pub async fn client_token(&self, id: &str, secret: &str) -> String {
+        let r = self
+            .token_request(Some((id, secret)), &[("grant_type", "client_credentials")])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["access_token"].as_str().expect("token").to_owned()
+    }
+
     pub async fn apply(&self, fabrique: &str, territory: &str) -> Resp {
         self.post(
             &format!("/api/v1/fabriques/{fabrique}/participations"),
@@ -303,8 +367,28 @@ pub const COMMUNES: [(&str, &str); 4] = [
 ];
 
 /// Runs one scenario on SQLite and, in a sibling test, on PostgreSQL.
+/// `both_engines!(with super::options(); name)` starts the app with those service options.
 #[macro_export]
 macro_rules! both_engines {
+    (with $opts:expr; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Engine::Sqlite, $opts).await {
+                        super::$name(app).await;
+                    }
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    match $crate::helpers::spawn_app_with($crate::helpers::Engine::Postgres, $opts).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("SKIPPED on PostgreSQL: FABRIQUES_TEST_SKIP_POSTGRES=1"),
+                    }
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {

@@ -4,7 +4,9 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use fabriques_api::auth::{JwtKeys, KeyOrigin, Role};
-use fabriques_api::config::{DbSettings, JwtAlgorithm, JwtSettings, LogFormat, Settings};
+use fabriques_api::config::{
+    DbSettings, JwtAlgorithm, JwtSettings, LogFormat, ServiceOptions, Settings,
+};
 
 use crate::helpers::jwt_settings;
 
@@ -110,6 +112,7 @@ fn settings(bind: &str, dir: &std::path::Path, jwt: JwtSettings) -> Settings {
             data_dir: dir.to_path_buf(),
         },
         jwt,
+        options: ServiceOptions::default(),
     }
 }
 
@@ -139,4 +142,182 @@ async fn a_generated_secret_never_listens_beyond_loopback() {
         dir.path().join("fabriques.db").exists(),
         "the SQLite file is created in the data directory"
     );
+}
+
+fn eddsa(public: &str, private: Option<&str>, previous: &[&str]) -> JwtSettings {
+    JwtSettings {
+        algorithm: JwtAlgorithm::EdDsa,
+        secret: None,
+        public_key_file: Some(fixture(public)),
+        private_key_file: private.map(fixture),
+        previous_public_key_files: previous.iter().map(|p| fixture(p)).collect(),
+        ..jwt_settings()
+    }
+}
+
+fn header_kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .unwrap()
+        .kid
+        .expect("kid")
+}
+
+#[test]
+fn key_rotation_keeps_the_old_key_verifying_and_kid_selects_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = JwtKeys::load(
+        &eddsa("ed25519-public.pem", Some("ed25519-private.pem"), &[]),
+        dir.path(),
+    )
+    .unwrap();
+    let rotated = JwtKeys::load(
+        &eddsa(
+            "ed25519-next-public.pem",
+            Some("ed25519-next-private.pem"),
+            &["ed25519-public.pem"],
+        ),
+        dir.path(),
+    )
+    .unwrap();
+    let old_token = old.mint("sys", Role::Analyst, None, None, 60).unwrap();
+    let new_token = rotated.mint("sys", Role::Analyst, None, None, 60).unwrap();
+    // Each token names its key; the kids are the keys' RFC 7638 thumbprints.
+    assert_eq!(header_kid(&old_token), old.kids()[0]);
+    assert_eq!(header_kid(&new_token), rotated.kids()[0]);
+    assert_ne!(old.kids()[0], rotated.kids()[0]);
+    assert_eq!(rotated.kids()[1], old.kids()[0]);
+    // After the rotation both verify; before it, only the old one.
+    assert!(rotated.verify(&old_token).is_ok());
+    assert!(rotated.verify(&new_token).is_ok());
+    assert!(old.verify(&new_token).is_err());
+    // Once the old key is dropped from the configuration, its tokens stop working.
+    let after = JwtKeys::load(
+        &eddsa(
+            "ed25519-next-public.pem",
+            Some("ed25519-next-private.pem"),
+            &[],
+        ),
+        dir.path(),
+    )
+    .unwrap();
+    let err = after.verify(&old_token).unwrap_err();
+    assert!(err.to_string().contains("unknown key id"), "{err}");
+    // A private key that does not match the public key is refused at start.
+    let err = JwtKeys::load(
+        &eddsa("ed25519-next-public.pem", Some("ed25519-private.pem"), &[]),
+        dir.path(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("does not match"), "{err}");
+}
+
+#[test]
+fn the_jwks_publishes_public_keys_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = JwtKeys::load(
+        &eddsa(
+            "ed25519-next-public.pem",
+            Some("ed25519-next-private.pem"),
+            &["ed25519-public.pem", "rsa-public.pem"],
+        ),
+        dir.path(),
+    )
+    .unwrap();
+    let jwks = serde_json::to_value(rotated.jwks()).unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 3, "{jwks}");
+    let kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids, rotated.kids());
+    assert_eq!(keys[0]["kty"], "OKP");
+    assert_eq!(keys[0]["crv"], "Ed25519");
+    assert_eq!(keys[0]["alg"], "EdDSA");
+    assert_eq!(keys[0]["use"], "sig");
+    assert_eq!(keys[2]["kty"], "RSA");
+    assert_eq!(keys[2]["alg"], "RS256");
+    for k in keys {
+        assert!(
+            k.get("d").is_none() && k.get("p").is_none(),
+            "no private part: {k}"
+        );
+    }
+    // A shared secret is never published.
+    let hs = JwtKeys::load(&jwt_settings(), dir.path()).unwrap();
+    assert!(hs.jwks().keys.is_empty());
+}
+
+async fn rotation_over_http(engine: crate::helpers::Engine) {
+    let settings = eddsa(
+        "ed25519-next-public.pem",
+        Some("ed25519-next-private.pem"),
+        &["ed25519-public.pem"],
+    );
+    let Some(app) =
+        crate::helpers::spawn_app_full(engine, crate::helpers::test_options(), settings).await
+    else {
+        eprintln!("SKIPPED on PostgreSQL: FABRIQUES_TEST_SKIP_POSTGRES=1");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let old = JwtKeys::load(
+        &eddsa("ed25519-public.pem", Some("ed25519-private.pem"), &[]),
+        dir.path(),
+    )
+    .unwrap();
+    let jwks = app
+        .raw(reqwest::Method::GET, "/.well-known/jwks.json", None, None)
+        .await;
+    assert_eq!(jwks.status, 200);
+    let kids: Vec<String> = jwks.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kids.len(), 2, "{}", jwks.body);
+    // A token signed by the old key, still accepted; the server's own tokens use the new key.
+    let old_token = old.mint("admin@old", Role::Admin, None, None, 60).unwrap();
+    assert_eq!(header_kid(&old_token), kids[1]);
+    assert_eq!(header_kid(&app.admin), kids[0]);
+    for token in [&old_token, &app.admin] {
+        let r = app
+            .raw(
+                reqwest::Method::GET,
+                "/api/v1/organizations",
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // A token from a key we do not hold is refused, whatever kid it claims.
+    let rsa = JwtKeys::load(
+        &JwtSettings {
+            algorithm: JwtAlgorithm::Rs256,
+            secret: None,
+            public_key_file: Some(fixture("rsa-public.pem")),
+            private_key_file: Some(fixture("rsa-private.pem")),
+            ..jwt_settings()
+        },
+        dir.path(),
+    )
+    .unwrap();
+    let foreign = rsa.mint("intruder", Role::Admin, None, None, 60).unwrap();
+    app.raw(
+        reqwest::Method::GET,
+        "/api/v1/organizations",
+        Some(&foreign),
+        None,
+    )
+    .await
+    .assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn key_rotation_over_http_sqlite() {
+    rotation_over_http(crate::helpers::Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn key_rotation_over_http_postgres() {
+    rotation_over_http(crate::helpers::Engine::Postgres).await;
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod clients;
 mod contract;
 mod demo;
 mod directory;
@@ -16,4 +17,6 @@ mod lifecycle;
 mod operations;
 mod permissions;
 mod preconditions;
+mod ratelimit;
+mod webhooks;
 mod year;

@@ -287,6 +287,18 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
             p("/api/v1/external-ids/fabrique/EXT-1"),
             Some(json!({"entity_id": f})),
         ),
+        (
+            Permission::ManageClients,
+            Method::GET,
+            p("/api/v1/clients"),
+            None,
+        ),
+        (
+            Permission::ManageWebhooks,
+            Method::GET,
+            p("/api/v1/webhooks"),
+            None,
+        ),
     ];
     assert_eq!(
         cases.len(),

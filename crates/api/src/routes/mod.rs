@@ -1,12 +1,14 @@
 //! One module per endpoint group; `configure` registers every handler with `.service()` so
 //! that each reaches the OpenAPI document.
 
+pub mod clients;
 pub mod events;
 pub mod external_ids;
 pub mod fabriques;
 pub mod funding;
 pub mod health;
 pub mod lessons;
+pub mod oauth;
 pub mod organizations;
 pub mod participations;
 pub mod programmes;
@@ -15,6 +17,7 @@ pub mod roadmaps;
 pub mod seminars;
 pub mod territories;
 pub mod testimonies;
+pub mod webhooks;
 pub mod working_groups;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -97,5 +100,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::list_external_ids)
         .service(external_ids::get_external_id)
         .service(external_ids::put_external_id)
-        .service(external_ids::delete_external_id);
+        .service(external_ids::delete_external_id)
+        .service(clients::list_clients)
+        .service(clients::create_client)
+        .service(clients::get_client)
+        .service(clients::revoke_client)
+        .service(clients::rotate_client_secret)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::redeliver_webhook_delivery);
 }

@@ -128,3 +128,18 @@ pub async fn feed(
     }
     Ok(FeedPage { items, next_cursor })
 }
+
+/// The cursor of the last event a feed reader could see now: where a new webhook starts.
+pub async fn head_cursor(db: &impl ConnectionTrait) -> Result<Option<String>, ApiError> {
+    let horizon = horizon(db).await?;
+    let mut q = Entity::find();
+    if let Some(h) = horizon {
+        q = q.filter(Column::Txid.lt(h));
+    }
+    Ok(q.order_by_desc(Column::Txid)
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await?
+        .as_ref()
+        .map(cursor_of))
+}

@@ -2,6 +2,7 @@
 //! transaction by its handler, never the pool (SQLite has one connection: mixing them hangs).
 
 pub mod access;
+pub mod clients;
 pub mod events;
 pub mod external_ids;
 pub mod fabriques;
@@ -15,6 +16,7 @@ pub mod roadmaps;
 pub mod seminars;
 pub mod territories;
 pub mod testimonies;
+pub mod webhooks;
 pub mod working_groups;
 
 use sea_orm::{

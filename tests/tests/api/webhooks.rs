@@ -1,0 +1,482 @@
+//! Signed webhooks, end to end: a local receiver checks every signature, sees the retries,
+//! the auto-disable and a manual redelivery. Private targets are refused by default.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+use crate::both_engines;
+use crate::helpers::TestApp;
+use fabriques_api::config::ServiceOptions;
+
+pub fn options() -> ServiceOptions {
+    ServiceOptions {
+        webhook_allow_private_targets: true,
+        webhook_poll_ms: 50,
+        webhook_backoff_ms: 50,
+        webhook_max_attempts: 3,
+        webhook_disable_after: 5,
+        webhook_timeout_ms: 2000,
+        ..crate::helpers::test_options()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// A minimal HTTP/1.1 receiver: records each request, answers with the current status.
+struct Receiver {
+    url: String,
+    status: Arc<AtomicU16>,
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+async fn receiver() -> Receiver {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/fabriques", listener.local_addr().unwrap());
+    let status = Arc::new(AtomicU16::new(200));
+    let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let (st, sn) = (status.clone(), seen.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let (st, sn) = (st.clone(), sn.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let headers: Vec<(String, String)> = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .collect();
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                while buf.len() < head_end + len {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let body = buf[head_end..].to_vec();
+                sn.lock().await.push(Received { headers, body });
+                let code = st.load(Ordering::SeqCst);
+                let reply =
+                    format!("HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    Receiver { url, status, seen }
+}
+
+impl Receiver {
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let seen = self.seen.lock().await.clone();
+            if seen.len() >= n {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the receiver got {} request(s), expected {n}",
+            self.seen.lock().await.len()
+        );
+    }
+    async fn count(&self) -> usize {
+        self.seen.lock().await.len()
+    }
+}
+
+/// Checks `t=<unix>,v1=<hex>` as a receiver would; returns the event.
+fn verify(secret: &str, r: &Received) -> Value {
+    let sig = r.header("fabriques-signature").expect("signature header");
+    let t = sig
+        .split(',')
+        .find_map(|p| p.strip_prefix("t="))
+        .expect("t=");
+    let v1 = sig
+        .split(',')
+        .find_map(|p| p.strip_prefix("v1="))
+        .expect("v1=");
+    let age = chrono::Utc::now().timestamp() - t.parse::<i64>().unwrap();
+    assert!((0..300).contains(&age), "timestamp {t} is {age} s old");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&r.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(v1, expected, "signature");
+    // The same signature does not fit another body.
+    let mut other = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    other.update(format!("{t}.").as_bytes());
+    other.update(b"{\"tampered\":true}");
+    assert_ne!(
+        v1,
+        other
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    r.json()
+}
+
+async fn poll_until(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..200 {
+        let r = app.raw(Method::GET, path, Some(token), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if done(&r.body) {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} never reached the expected state");
+}
+
+async fn webhooks_are_signed_retried_disabled_and_redelivered(app: TestApp) {
+    let rx = receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let created = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": rx.url, "types": ["fabrique"]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let hook = created.body["webhook"]["id"].as_str().unwrap().to_owned();
+    let hook_secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert!(hook_secret.starts_with("whsec_"));
+    assert_eq!(created.body["webhook"]["client_id"], id);
+    assert_eq!(created.body["webhook"]["types"], json!(["fabrique"]));
+    // The secret is not shown again.
+    let read = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/webhooks/{hook}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(!read.body.to_string().contains(&hook_secret));
+
+    // 1. A change is delivered once, signed; other types are not sent.
+    app.org("Hors sujet", "other").await;
+    let f1 = app
+        .post("/api/v1/fabriques", json!({"title": "Première"}))
+        .await
+        .id();
+    let got = rx.wait_for(1).await;
+    let event = verify(&hook_secret, &got[0]);
+    assert_eq!(event["entity_type"], "fabrique");
+    assert_eq!(event["entity_id"], f1);
+    assert_eq!(event["action"], "fabrique.created");
+    assert_eq!(got[0].header("fabriques-event-id").unwrap(), event["id"]);
+    assert_eq!(got[0].header("fabriques-webhook-id").unwrap(), hook);
+    let log = poll_until(
+        &app,
+        &token,
+        &format!("/api/v1/webhooks/{hook}/deliveries"),
+        |b| b["items"][0]["status"] == "delivered",
+    )
+    .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log["items"][0]["attempts"], 1);
+    assert_eq!(log["items"][0]["last_status_code"], 200);
+
+    // 2. A failing receiver sees the retries, then the delivery is given up.
+    rx.status.store(500, Ordering::SeqCst);
+    let f2 = app
+        .post("/api/v1/fabriques", json!({"title": "Deuxième"}))
+        .await
+        .id();
+    let got = rx.wait_for(4).await;
+    let retries: Vec<&Received> = got[1..].iter().collect();
+    let delivery_ids: Vec<&str> = retries
+        .iter()
+        .map(|r| r.header("fabriques-delivery-id").unwrap())
+        .collect();
+    assert!(
+        delivery_ids.iter().all(|d| *d == delivery_ids[0]),
+        "one delivery, retried"
+    );
+    for r in &retries {
+        assert_eq!(verify(&hook_secret, r)["entity_id"], f2);
+        assert_eq!(r.body, retries[0].body, "every attempt sends the same body");
+    }
+    let log = poll_until(
+        &app,
+        &token,
+        &format!("/api/v1/webhooks/{hook}/deliveries?status=failed"),
+        |b| b["items"].as_array().is_some_and(|a| a.len() == 1),
+    )
+    .await;
+    let failed = &log["items"][0];
+    assert_eq!(failed["attempts"], 3);
+    assert_eq!(failed["last_status_code"], 500);
+    assert!(failed["last_error"].as_str().unwrap().contains("500"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rx.count().await, 4, "no attempt after the last one");
+
+    // 3. Manual redelivery, once the receiver is fixed: the same event, freshly signed.
+    rx.status.store(200, Ordering::SeqCst);
+    let redelivered = app
+        .raw(
+            Method::POST,
+            &format!(
+                "/api/v1/webhooks/{hook}/deliveries/{}/redeliver",
+                failed["id"].as_str().unwrap()
+            ),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(redelivered.status, 202, "{}", redelivered.body);
+    let got = rx.wait_for(5).await;
+    assert_eq!(verify(&hook_secret, &got[4])["entity_id"], f2);
+    poll_until(
+        &app,
+        &token,
+        &format!("/api/v1/webhooks/{hook}/deliveries?status=delivered"),
+        |b| b["items"].as_array().is_some_and(|a| a.len() == 2),
+    )
+    .await;
+
+    // 4. Failing again and again: after 5 failed attempts in a row the subscription is disabled.
+    rx.status.store(503, Ordering::SeqCst);
+    for title in ["Troisième", "Quatrième"] {
+        app.post("/api/v1/fabriques", json!({"title": title})).await;
+    }
+    let hook_state = poll_until(&app, &token, &format!("/api/v1/webhooks/{hook}"), |b| {
+        b["status"] == "disabled"
+    })
+    .await;
+    assert!(
+        hook_state["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("failed attempts"),
+        "{hook_state}"
+    );
+    assert!(hook_state["consecutive_failures"].as_i64().unwrap() >= 5);
+    let settled = rx.count().await;
+    app.post("/api/v1/fabriques", json!({"title": "Cinquième"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rx.count().await,
+        settled,
+        "a disabled subscription gets nothing"
+    );
+
+    // 5. Re-enabled, it delivers what is still pending, including what came meanwhile.
+    rx.status.store(200, Ordering::SeqCst);
+    let r = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{hook}"),
+            Some(&token),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["consecutive_failures"], 0);
+    let got = rx.wait_for(settled + 1).await;
+    let titles: Vec<String> = got[settled..]
+        .iter()
+        .map(|r| {
+            verify(&hook_secret, r)["state"]["title"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert!(titles.contains(&"Cinquième".to_owned()), "{titles:?}");
+
+    // Another client sees neither the subscription nor its log.
+    let (other, other_secret) = app
+        .client(json!({"name": "Autre", "role": "analyst"}))
+        .await;
+    let other_token = app.client_token(&other, &other_secret).await;
+    app.raw(
+        Method::GET,
+        &format!("/api/v1/webhooks/{hook}"),
+        Some(&other_token),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    let list = app
+        .raw(Method::GET, "/api/v1/webhooks", Some(&other_token), None)
+        .await;
+    assert_eq!(list.body["items"], json!([]));
+    // Deleting removes it with its log.
+    let r = app
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{hook}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    app.raw(
+        Method::GET,
+        &format!("/api/v1/webhooks/{hook}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+}
+
+both_engines!(with super::options(); webhooks_are_signed_retried_disabled_and_redelivered);
+
+async fn private_targets_and_other_owners_are_refused(app: TestApp) {
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    for url in [
+        "http://example.org/hook",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.1.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://user:pw@example.org/hook",
+        "ftp://example.org/hook",
+        "not a url",
+    ] {
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/v1/webhooks",
+                Some(&token),
+                Some(json!({"url": url})),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["pointer"], "/url", "{url}: {}", r.body);
+    }
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": "https://example.org/hook", "types": ["fabrique", "nope"]})),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/types/1");
+    let ok = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": "https://example.org/hook"})),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    // A person's token owns no webhook; an admin must name the client.
+    let person = app.token(fabriques_api::auth::Role::AnctStaff, None, None);
+    app.raw(
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(&person),
+        Some(json!({"url": "https://example.org/hook"})),
+    )
+    .await
+    .assert_problem(422, "machine_client_required");
+    app.post(
+        "/api/v1/webhooks",
+        json!({"url": "https://example.org/hook"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let by_admin = app
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": "https://example.org/other", "client_id": id}),
+        )
+        .await;
+    assert_eq!(by_admin.status, 201, "{}", by_admin.body);
+    let mine = app
+        .raw(Method::GET, "/api/v1/webhooks", Some(&token), None)
+        .await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 2);
+    // Territories do not read the feed, so they cannot subscribe.
+    let t = app.territory("Lorient", "commune", "56121").await;
+    let (tid, tsecret) = app
+        .client(json!({"name": "Lorient", "role": "territory", "territory_id": t}))
+        .await;
+    let ttoken = app.client_token(&tid, &tsecret).await;
+    app.raw(
+        Method::POST,
+        "/api/v1/webhooks",
+        Some(&ttoken),
+        Some(json!({"url": "https://example.org/hook"})),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+}
+
+both_engines!(private_targets_and_other_owners_are_refused);
