@@ -268,6 +268,19 @@ async fn deliver_due(db: &DatabaseConnection, options: &ServiceOptions) -> anyho
                     .column(subscription::Column::Id)
                     .from(subscription::Entity)
                     .and_where(Expr::col(subscription::Column::Status).eq(ACTIVE))
+                    // A revoked client's subscriptions receive nothing more.
+                    .and_where(
+                        Expr::col(subscription::Column::ClientId).in_subquery(
+                            sea_orm::sea_query::Query::select()
+                                .column(entity::api_client::Column::Id)
+                                .from(entity::api_client::Entity)
+                                .and_where(
+                                    Expr::col(entity::api_client::Column::Status)
+                                        .eq(crate::store::clients::ACTIVE),
+                                )
+                                .to_owned(),
+                        ),
+                    )
                     .to_owned(),
             ),
         )

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub keys: JwtKeys,
     pub admin: String,
     pub db: sea_orm::DatabaseConnection,
+    /// The database URL, for a second instance on the same database.
+    pub url: String,
     _dir: tempfile::TempDir,
     drop_db: Option<(String, String)>,
 }
@@ -125,6 +127,7 @@ pub async fn spawn_app_full(
         keys,
         admin,
         db,
+        url,
         _dir: dir,
         drop_db,
     })
@@ -201,6 +204,25 @@ impl Resp {
 }
 
 impl TestApp {
+    /// Starts another instance of the service on the same database (its own connection pool,
+    /// the same key), as a load balancer would have; returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let db = fabriques_api::db::connect_and_migrate(&self.url)
+            .await
+            .expect("connect");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app = fabriques_api::Application::with_listener(
+            listener,
+            db,
+            JwtKeys::load(&jwt_settings(), self._dir.path()).expect("keys"),
+            test_options(),
+        )
+        .expect("app");
+        let port = app.port();
+        tokio::spawn(app.run_until_stopped());
+        format!("http://127.0.0.1:{port}")
+    }
+
     pub fn token(&self, role: Role, org: Option<&str>, territory: Option<&str>) -> String {
         let parse = |s: Option<&str>| s.map(|s| s.parse::<Uuid>().expect("uuid"));
         self.keys

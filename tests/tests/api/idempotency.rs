@@ -10,8 +10,60 @@ use crate::helpers::TestApp;
 
 both_engines!(
     a_retry_replays_the_first_response_and_writes_nothing,
-    keys_are_per_client_per_request_and_refused_in_flight
+    keys_are_per_client_per_request_and_refused_in_flight,
+    two_instances_racing_with_one_key_write_once,
 );
+
+/// The same request with the same key, sent at once to two instances sharing the database:
+/// one writes, the other replays its answer or says it is in flight; never two writes.
+async fn two_instances_racing_with_one_key_write_once(app: TestApp) {
+    let second = app.second_instance().await;
+    let before = organization_count(&app).await;
+    for round in 0..6 {
+        let key = format!("race-{round}");
+        let body = json!({"name": format!("Organisation {round}"), "kind": "other"});
+        let send = |base: String| {
+            let (client, token, key, body) = (
+                app.client.clone(),
+                app.admin.clone(),
+                key.clone(),
+                body.clone(),
+            );
+            async move {
+                client
+                    .post(format!("{base}/api/v1/organizations"))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("request")
+            }
+        };
+        let (a, b) = tokio::join!(send(app.base.clone()), send(second.clone()));
+        let mut created = Vec::new();
+        for r in [a, b] {
+            let status = r.status().as_u16();
+            let replayed = r.headers().get("idempotent-replayed").is_some();
+            let body: serde_json::Value = r.json().await.unwrap();
+            match status {
+                201 => created.push((replayed, body["id"].clone())),
+                409 => assert_eq!(body["code"], "idempotency_request_in_flight", "{body}"),
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert!(!created.is_empty(), "one of them writes");
+        assert!(
+            created.iter().filter(|(replayed, _)| !replayed).count() == 1,
+            "{created:?}"
+        );
+        assert!(
+            created.iter().all(|(_, id)| *id == created[0].1),
+            "{created:?}"
+        );
+    }
+    assert_eq!(organization_count(&app).await, before + 6);
+}
 
 async fn post_with_key(
     app: &TestApp,

@@ -10,6 +10,7 @@ mod directory;
 mod errors;
 mod external_ids;
 mod feed;
+mod guide;
 mod helpers;
 mod idempotency;
 mod keys;

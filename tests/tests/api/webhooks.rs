@@ -480,3 +480,60 @@ async fn private_targets_and_other_owners_are_refused(app: TestApp) {
 }
 
 both_engines!(private_targets_and_other_owners_are_refused);
+
+async fn several_workers_deliver_each_event_once(app: TestApp) {
+    let rx = receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": rx.url, "types": ["fabrique"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let hook_secret = r.body["secret"].as_str().unwrap().to_owned();
+    // Two more workers on the same database, as two more instances would run them.
+    for _ in 0..2 {
+        fabriques_api::webhooks::spawn(app.db.clone(), options());
+    }
+    let writes = (0..20).map(|i| app.post("/api/v1/fabriques", json!({"title": format!("F{i}")})));
+    let ids: Vec<String> = futures_util::future::join_all(writes)
+        .await
+        .iter()
+        .map(|r| r.id())
+        .collect();
+    let got = rx.wait_for(20).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let got_after = rx.seen.lock().await.clone();
+    assert_eq!(got_after.len(), got.len(), "no late duplicates");
+    let mut delivered: Vec<String> = got_after
+        .iter()
+        .map(|r| {
+            verify(&hook_secret, r)["entity_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    delivered.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(delivered, expected, "each event exactly once");
+
+    // Once the client is revoked, its subscriptions receive nothing more.
+    let r = app
+        .post(&format!("/api/v1/clients/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(r.status, 200);
+    app.post("/api/v1/fabriques", json!({"title": "Après"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(rx.count().await, 20);
+}
+
+both_engines!(with super::options(); several_workers_deliver_each_event_once);
