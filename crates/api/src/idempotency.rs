@@ -6,6 +6,7 @@
 //! is 422; a retry while the first is still running is 409. Keys are reserved by inserting
 //! their row under a primary key, so several instances on one database agree. Server errors
 //! (5xx), and requests refused before they ran (401, 429), are not kept: they may be retried.
+//! Keys past their retention are purged every ten minutes.
 
 use std::time::Duration;
 
@@ -309,4 +310,29 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// Deletes the keys past their retention (and an hour's margin); returns how many.
+pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, ApiError> {
+    let cutoff = Utc::now()
+        - chrono::Duration::from_std(RETENTION + Duration::from_secs(3600)).unwrap_or_default();
+    Ok(Entity::delete_many()
+        .filter(Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Purges expired keys every ten minutes, in the background.
+pub fn spawn_purge(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            match purge_expired(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),
+                Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+            }
+        }
+    });
 }

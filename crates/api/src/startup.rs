@@ -50,6 +50,7 @@ impl Application {
         options: ServiceOptions,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
+        crate::idempotency::spawn_purge(db.clone());
         if options.webhook_worker {
             crate::webhooks::spawn(db.clone(), options.clone());
         }

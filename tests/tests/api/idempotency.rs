@@ -12,7 +12,34 @@ both_engines!(
     a_retry_replays_the_first_response_and_writes_nothing,
     keys_are_per_client_per_request_and_refused_in_flight,
     two_instances_racing_with_one_key_write_once,
+    expired_keys_are_purged,
 );
+
+async fn expired_keys_are_purged(app: TestApp) {
+    use entity::idempotency_key::Entity;
+    use sea_orm::{EntityTrait, PaginatorTrait, Set};
+    let mut old = fabriques_api::idempotency::in_flight_row("admin:someone", "old", "fp");
+    old.created_at = Set(chrono::Utc::now() - chrono::Duration::hours(26));
+    old.insert(&app.db).await.unwrap();
+    let mut recent = fabriques_api::idempotency::in_flight_row("admin:someone", "recent", "fp");
+    recent.created_at = Set(chrono::Utc::now() - chrono::Duration::hours(23));
+    recent.insert(&app.db).await.unwrap();
+    assert_eq!(
+        fabriques_api::idempotency::purge_expired(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    let left: Vec<String> = Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
+    assert_eq!(left, vec!["recent".to_owned()]);
+    assert_eq!(Entity::find().count(&app.db).await.unwrap(), 1);
+}
 
 /// The same request with the same key, sent at once to two instances sharing the database:
 /// one writes, the other replays its answer or says it is in flight; never two writes.

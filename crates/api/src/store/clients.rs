@@ -12,7 +12,6 @@ use uuid::Uuid;
 use super::{Page, PageRequest, fetch_page};
 use crate::auth::Role;
 use crate::error::{ApiError, FieldProblem};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::clients::{ClientListParams, ClientResponse, CreateClientRequest};
 
 pub const ACTIVE: &str = "active";
@@ -173,15 +172,8 @@ pub async fn list(
     if let Some(org) = p.organization_id {
         q = q.filter(Column::OrganizationId.eq(org));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))
             .await?

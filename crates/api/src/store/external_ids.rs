@@ -8,7 +8,6 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::external_ids::{ExternalEntityType, ExternalIdListParams, ExternalIdResponse};
 
 impl std::str::FromStr for ExternalEntityType {
@@ -96,15 +95,8 @@ pub async fn list(
         q = q.filter(Column::EntityType.is_in(kinds));
     }
     // External ids are few per organization; keyset on the entity id keeps pages stable.
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     Ok(fetch_page(db, q, Column::EntityId, sort, req, |m: &Model| {
         (None, m.entity_id)
     })

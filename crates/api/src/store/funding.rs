@@ -14,7 +14,6 @@ use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
 use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::funding::{
     CreateFundingLineRequest, FunderTotal, FundingKind, FundingLineResponse, FundingListParams,
     FundingSummaryResponse, UpdateFundingLineRequest,
@@ -59,15 +58,8 @@ pub async fn list(
     if !kinds.is_empty() {
         q = q.filter(Column::Kind.is_in(kinds));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))

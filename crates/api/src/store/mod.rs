@@ -51,6 +51,25 @@ pub struct PageRequest<'a> {
     pub count: bool,
 }
 
+impl<'a> PageRequest<'a> {
+    /// From a list's `cursor`, `limit` and `count` parameters.
+    pub fn of(cursor: &'a Option<String>, limit: Option<u64>, count: Option<bool>) -> Self {
+        PageRequest {
+            cursor: cursor.as_deref(),
+            limit,
+            count: count.unwrap_or(false),
+        }
+    }
+}
+
+/// Creation order (ids are UUIDv7), oldest first or newest first.
+pub fn by_creation<C>(newest_first: bool) -> Sort<C> {
+    Sort {
+        key: pagination::SortKey::Created,
+        desc: newest_first,
+    }
+}
+
 /// Reads one page of `q` (already filtered) with keyset pagination.
 pub async fn fetch_page<E, M>(
     db: &impl ConnectionTrait,

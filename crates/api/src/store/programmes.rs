@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::{Page, PageRequest, fetch_page};
 use crate::error::ApiError;
 use crate::journal::{self, Actor, Change};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::programmes::{
     CreateProgrammeRequest, ProgrammeListParams, ProgrammeResponse, UpdateProgrammeRequest,
 };
@@ -35,15 +34,8 @@ pub async fn list(
     if let Some(active) = p.active {
         q = q.filter(Column::Active.eq(active));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))

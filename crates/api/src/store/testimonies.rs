@@ -12,7 +12,6 @@ use crate::auth::{Caller, Grant, Permission, grant};
 use crate::error::ApiError;
 use crate::extract::parse_id_list;
 use crate::journal::{self, Actor, Change};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::testimonies::{
     CreateTestimonyRequest, TestimonyListParams, TestimonyResponse, UpdateTestimonyRequest,
 };
@@ -90,15 +89,8 @@ pub async fn list(
     if !fabs::may_read_drafts(caller) {
         q = q.filter(Column::FabriqueId.in_subquery(fabs::past_draft_ids()));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))

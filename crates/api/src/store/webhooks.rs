@@ -13,7 +13,6 @@ use super::{Page, PageRequest, fetch_page};
 use crate::auth::Caller;
 use crate::config::ServiceOptions;
 use crate::error::{ApiError, FieldProblem};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::webhooks::{
     CreateWebhookRequest, DeliveryListParams, DeliveryResponse, DeliveryStatus,
     UpdateWebhookRequest, WebhookListParams, WebhookResponse, WebhookStatus,
@@ -160,15 +159,8 @@ pub async fn list(
             DISABLED
         }));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))
             .await?
@@ -308,15 +300,8 @@ pub async fn deliveries(
             DeliveryStatus::Failed => FAILED,
         }));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: true,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(true);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     Ok(fetch_page(
         db,
         q,

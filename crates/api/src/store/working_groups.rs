@@ -11,7 +11,6 @@ use crate::auth::{Caller, Permission};
 use crate::error::ApiError;
 use crate::extract::parse_enum_list;
 use crate::journal::{self, Actor, Change};
-use crate::pagination::{Sort, SortKey};
 use crate::routes::working_groups::{
     CreateWorkingGroupMemberRequest, MemberCategory, UpdateWorkingGroupMemberRequest,
     WorkingGroupListParams, WorkingGroupMemberResponse,
@@ -88,15 +87,8 @@ pub async fn list(
     if !cats.is_empty() {
         q = q.filter(Column::Category.is_in(cats));
     }
-    let sort = Sort {
-        key: SortKey::Created,
-        desc: false,
-    };
-    let req = PageRequest {
-        cursor: p.cursor.as_deref(),
-        limit: p.limit,
-        count: p.count.unwrap_or(false),
-    };
+    let sort = super::by_creation(false);
+    let req = PageRequest::of(&p.cursor, p.limit, p.count);
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     Ok(
         fetch_page(db, q, Column::Id, sort, req, |m: &Model| (None, m.id))
