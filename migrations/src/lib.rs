@@ -10,6 +10,7 @@ mod m20261128_000003_idempotency;
 mod m20261128_000004_feed;
 mod m20261128_000005_external_ids;
 mod m20261128_000006_clients_webhooks;
+mod m20261128_000007_reference;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_feed::Migration),
             Box::new(m20261128_000005_external_ids::Migration),
             Box::new(m20261128_000006_clients_webhooks::Migration),
+            Box::new(m20261128_000007_reference::Migration),
         ]
     }
 }

@@ -6,12 +6,16 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-/// Connects (creating the SQLite file and its directory if needed) and migrates.
+/// Connects (creating the SQLite file and its directory if needed), migrates, and loads the
+/// reference geography if it is not there yet.
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = connect(url).await?;
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
+    crate::reference::ensure_loaded(&db)
+        .await
+        .context("loading the reference geography")?;
     Ok(db)
 }
 

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problems;
 pub mod ratelimit;
+pub mod reference;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -303,10 +303,22 @@ async fn deliver_due(db: &DatabaseConnection, options: &ServiceOptions) -> anyho
     }
     txn.commit().await?;
     for d in due {
-        let Some(sub) = subscription::Entity::find_by_id(d.subscription_id)
+        // Disabled or deleted since the claim (by an earlier attempt of this batch, say):
+        // hand the delivery back untouched, due as soon as the subscription is active again.
+        let sub = subscription::Entity::find_by_id(d.subscription_id)
             .one(db)
-            .await?
-        else {
+            .await?;
+        let Some(sub) = sub.filter(|s| s.status == ACTIVE) else {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Attempts, Expr::value(d.attempts))
+                .col_expr(
+                    delivery::Column::LastAttemptAt,
+                    Expr::value(d.last_attempt_at),
+                )
+                .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+                .filter(delivery::Column::Id.eq(d.id))
+                .exec(db)
+                .await?;
             continue;
         };
         let outcome = attempt(&sub, &d, options).await;

@@ -66,6 +66,105 @@ pub fn test_options() -> ServiceOptions {
     }
 }
 
+/// Names the schema and reference data this test binary expects: a template built by another
+/// build is never used (the binary's modification time changes with every build).
+fn template_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let exe = std::env::current_exe().expect("current exe");
+    let built = std::fs::metadata(&exe)
+        .and_then(|m| m.modified())
+        .map(|t| format!("{t:?}"))
+        .unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(exe.display().to_string());
+    h.update(built);
+    h.update(fabriques_api::reference::dataset_version());
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A migrated SQLite database with the reference data, built once per test build and copied
+/// for each test (loading the geography into every test database would dominate the suite).
+async fn sqlite_template() -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "fabriques-test-template-{}.db",
+        template_fingerprint()
+    ));
+    if path.exists() {
+        return path;
+    }
+    let build = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", build.path().join("t.db").display());
+    let db = fabriques_api::db::connect_and_migrate(&url)
+        .await
+        .expect("migrate the template");
+    // A standalone copy (no WAL), then an atomic rename: concurrent builders both succeed.
+    let staged = build.path().join("staged.db");
+    db.execute_unprepared(&format!("VACUUM INTO '{}'", staged.display()))
+        .await
+        .expect("vacuum into");
+    db.close().await.ok();
+    let tmp = path.with_extension(format!("{}.tmp", Uuid::now_v7().simple()));
+    std::fs::copy(&staged, &tmp).expect("stage the template");
+    std::fs::rename(&tmp, &path).expect("publish the template");
+    path
+}
+
+/// The same for PostgreSQL: a template database, built once under an advisory lock; each
+/// test database is a copy (`CREATE DATABASE … TEMPLATE …`).
+async fn postgres_template(base: &str) -> String {
+    let name = format!("fabriques_tpl_{}", template_fingerprint());
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to PostgreSQL");
+    let exists = |admin: &sea_orm::DatabaseConnection| {
+        let admin = admin.clone();
+        let name = name.clone();
+        async move {
+            admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    format!("SELECT 1 AS one FROM pg_database WHERE datname = '{name}'"),
+                ))
+                .await
+                .expect("query pg_database")
+                .is_some()
+        }
+    };
+    if !exists(&admin).await {
+        admin
+            .execute_unprepared("SELECT pg_advisory_lock(7305122)")
+            .await
+            .expect("lock");
+        if !exists(&admin).await {
+            let building = format!("fabriques_tplbuild_{}", Uuid::now_v7().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {building}"))
+                .await
+                .expect("create the template");
+            let mut u = url::Url::parse(base).expect("postgres url");
+            u.set_path(&format!("/{building}"));
+            let db = fabriques_api::db::connect_and_migrate(u.as_str())
+                .await
+                .expect("migrate the template");
+            db.close().await.ok();
+            admin
+                .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .await
+                .expect("publish the template");
+        }
+        admin
+            .execute_unprepared("SELECT pg_advisory_unlock(7305122)")
+            .await
+            .expect("unlock");
+    }
+    admin.close().await.ok();
+    name
+}
+
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     spawn_app_with(engine, test_options()).await
 }
@@ -81,10 +180,11 @@ pub async fn spawn_app_full(
 ) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, drop_db) = match engine {
-        Engine::Sqlite => (
-            format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
-            None,
-        ),
+        Engine::Sqlite => {
+            let file = dir.path().join("test.db");
+            std::fs::copy(sqlite_template().await, &file).expect("copy the template database");
+            (format!("sqlite://{}?mode=rwc", file.display()), None)
+        }
         Engine::Postgres => {
             let base = postgres_base()?;
             let name = format!("fabriques_test_{}", Uuid::now_v7().simple());
@@ -92,7 +192,10 @@ pub async fn spawn_app_full(
                 .await
                 .expect("connect to PostgreSQL");
             admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .execute_unprepared(&format!(
+                    "CREATE DATABASE {name} TEMPLATE {}",
+                    postgres_template(&base).await
+                ))
                 .await
                 .expect("create database");
             admin.close().await.ok();
