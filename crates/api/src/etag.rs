@@ -245,6 +245,8 @@ pub const READS: &[&str] = &[
     "get_testimony",
     "get_funding_line",
     "get_client",
+    "get_reference_commune",
+    "get_reference_epci",
     "get_webhook",
 ];
 

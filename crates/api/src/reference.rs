@@ -290,3 +290,101 @@ mod tests {
         assert_eq!(rows(REGIONS).unwrap().len(), 26);
     }
 }
+
+/// What the reference says of a territory's code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Official {
+    pub name: String,
+    /// The kind the reference gives (EPCI: CC, CA, CU, métropole); `None` when any fits.
+    pub kind: Option<domain::TerritoryKind>,
+    pub department: Option<String>,
+    pub region: Option<String>,
+    pub population: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// The kind has no reference (PETR, other).
+    NotApplicable,
+    /// The reference has no such code.
+    Unknown,
+    Found(Official),
+}
+
+/// The kind of an EPCI in the reference (`CC`, `CA`, `CU`, `METRO`, `MET69`).
+pub fn epci_kind(reference_kind: &str) -> Option<domain::TerritoryKind> {
+    use domain::TerritoryKind as K;
+    match reference_kind {
+        "CC" => Some(K::CommunauteDeCommunes),
+        "CA" => Some(K::CommunauteDAgglomeration),
+        "CU" => Some(K::CommunauteUrbaine),
+        "METRO" | "MET69" => Some(K::Metropole),
+        _ => None,
+    }
+}
+
+/// The one value of a space-separated list, if it has exactly one.
+fn single(list: &str) -> Option<String> {
+    let mut it = list.split_whitespace();
+    match (it.next(), it.next()) {
+        (Some(one), None) => Some(one.to_owned()),
+        _ => None,
+    }
+}
+
+/// Looks a territory's official code up in the reference.
+pub async fn lookup(
+    db: &impl ConnectionTrait,
+    kind: domain::TerritoryKind,
+    code: &str,
+) -> Result<Lookup, crate::error::ApiError> {
+    use domain::TerritoryKind as K;
+    use sea_orm::EntityTrait;
+    let found = match kind {
+        K::Commune => entity::ref_commune::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+            .map(|c| Official {
+                name: c.name,
+                kind: None,
+                department: Some(c.department),
+                region: Some(c.region),
+                population: c.population,
+            }),
+        K::CommunauteDeCommunes
+        | K::CommunauteDAgglomeration
+        | K::CommunauteUrbaine
+        | K::Metropole => entity::ref_epci::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+            .map(|e| Official {
+                kind: epci_kind(&e.kind),
+                department: single(&e.departments),
+                region: single(&e.regions),
+                name: e.name,
+                population: e.population,
+            }),
+        K::Departement => entity::ref_department::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+            .map(|d| Official {
+                name: d.name,
+                kind: None,
+                department: Some(d.code),
+                region: Some(d.region),
+                population: None,
+            }),
+        K::Region => entity::ref_region::Entity::find_by_id(code.to_owned())
+            .one(db)
+            .await?
+            .map(|r| Official {
+                name: r.name,
+                kind: None,
+                department: None,
+                region: Some(r.code),
+                population: None,
+            }),
+        K::Petr | K::Other => return Ok(Lookup::NotApplicable),
+    };
+    Ok(found.map_or(Lookup::Unknown, Lookup::Found))
+}

@@ -150,6 +150,39 @@ const fn t(
     }
 }
 
+/// Approximate coordinates (WGS84) of each demo territory: the commune itself, or the main
+/// town of an EPCI. For the map; not surveyed positions.
+fn coordinates(code: &str) -> Option<(f64, f64)> {
+    Some(match code {
+        "242900314" => (48.390, -4.486), // Brest
+        "244400404" => (47.218, -1.554), // Nantes
+        "200023414" => (49.443, 1.099),  // Rouen
+        "243100518" => (43.604, 1.444),  // Toulouse
+        "56121" => (47.748, -3.370),     // Lorient
+        "200067999" => (49.430, 2.081),  // Beauvais
+        "200071751" => (46.205, 5.226),  // Bourg-en-Bresse
+        "88413" => (48.285, 6.949),      // Saint-Dié-des-Vosges
+        "97361" => (5.745, -53.930),     // Awala-Yalimapo
+        "55049" => (48.750, 5.030),      // Beurey-sur-Saulx
+        "33189" => (44.660, -0.190),     // Gornac
+        "200034692" => (44.162, 4.620),  // Bagnols-sur-Cèze
+        "247700057" => (48.540, 2.660),  // Melun
+        "200041317" => (46.323, -0.459), // Niort
+        "248000747" => (50.002, 2.652),  // Albert
+        "200072882" => (46.770, -1.510), // Le Poiré-sur-Vie
+        "200090561" => (47.222, 2.069),  // Vierzon
+        "200065928" => (48.732, -3.456), // Lannion
+        "200067437" => (44.092, 6.236),  // Digne-les-Bains
+        "41018" => (47.586, 1.335),      // Blois
+        "46042" => (44.448, 1.441),      // Cahors
+        "86066" => (46.817, 0.546),      // Châtellerault
+        "68066" => (48.079, 7.358),      // Colmar
+        "17197" => (45.446, -0.434),     // Jonzac
+        "42012" => (45.589, 4.036),      // Bard
+        _ => return None,
+    })
+}
+
 const FABRIQUES: &[Fab] = &[
     Fab {
         title: "Coopérations entre métropoles et territoires environnants",
@@ -452,13 +485,26 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             let tid = match territories.get(terr.code) {
                 Some(id) => *id,
                 None => {
-                    let department = match &code {
-                        domain::TerritoryCode::Insee(c) => Some(c.department().to_owned()),
-                        _ => None,
+                    // Names, departments, regions and populations come from the official
+                    // geography; a demo code missing from it is a bug in this file.
+                    let official = match crate::reference::lookup(&txn, terr.kind, terr.code)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                    {
+                        crate::reference::Lookup::Found(o) => o,
+                        other => anyhow::bail!(
+                            "{} ({}) is not in the official geography: {other:?}",
+                            terr.name,
+                            terr.code
+                        ),
+                    };
+                    let (latitude, longitude) = match coordinates(terr.code) {
+                        Some((lat, lon)) => (Some(lat), Some(lon)),
+                        None => (None, None),
                     };
                     let m = entity::territory::ActiveModel {
                         id: Set(Uuid::now_v7()),
-                        name: Set(terr.name.into()),
+                        name: Set(official.name),
                         kind: Set(terr.kind.as_str().into()),
                         code_scheme: Set(Some(
                             if terr.kind.uses_siren() {
@@ -469,11 +515,11 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                             .into(),
                         )),
                         code: Set(Some(code.as_str().into())),
-                        department: Set(department),
-                        region: Set(None),
-                        population: Set(None),
-                        latitude: Set(None),
-                        longitude: Set(None),
+                        department: Set(official.department),
+                        region: Set(official.region),
+                        population: Set(official.population),
+                        latitude: Set(latitude),
+                        longitude: Set(longitude),
                         version: Set(1),
                         created_at: Set(now),
                         updated_at: Set(now),

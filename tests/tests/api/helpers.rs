@@ -396,6 +396,18 @@ impl TestApp {
         r.id()
     }
 
+    /// An EPCI territory from its SIREN alone (the name comes from the official geography).
+    pub async fn epci(&self, siren: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/territories",
+                json!({"kind": epci_kind(siren), "code": siren}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.id()
+    }
+
     /// A draft Fabrique with everything needed to open recruitment (ANCT as pilot).
     pub async fn ready_fabrique(&self, min: u32, max: u32) -> (String, String) {
         let anct = self.org("ANCT", "anct").await;
@@ -484,6 +496,15 @@ pub const SIRENS: [&str; 8] = [
     "200065928",
     "200067437",
 ];
+/// The kind of each of [`SIRENS`] in the official geography.
+pub fn epci_kind(siren: &str) -> &'static str {
+    match siren {
+        "248000747" | "200072882" | "200090561" => "communaute_de_communes",
+        "242900314" => "metropole",
+        _ => "communaute_d_agglomeration",
+    }
+}
+
 pub const COMMUNES: [(&str, &str); 4] = [
     ("Lorient", "56121"),
     ("Bard", "42012"),

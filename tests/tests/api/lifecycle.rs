@@ -19,11 +19,8 @@ both_engines!(
 
 async fn territories(app: &TestApp, n: usize) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, siren) in SIRENS.iter().take(n).enumerate() {
-        out.push(
-            app.territory(&format!("Agglo {i}"), "communaute_d_agglomeration", siren)
-                .await,
-        );
+    for siren in SIRENS.iter().take(n) {
+        out.push(app.epci(siren).await);
     }
     out
 }

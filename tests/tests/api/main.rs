@@ -19,5 +19,6 @@ mod operations;
 mod permissions;
 mod preconditions;
 mod ratelimit;
+mod reference;
 mod webhooks;
 mod year;

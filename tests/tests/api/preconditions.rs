@@ -64,7 +64,10 @@ async fn reads_carry_a_strong_etag_and_answer_304_when_unchanged(app: TestApp) {
     let (f, _) = app.ready_fabrique(1, 8).await;
     app.transition(&format!("/api/v1/fabriques/{f}"), "open_recruitment")
         .await;
-    let t = app.territory("Lorient", "commune", "56121").await;
+    // (A PETR: territories of the official geography keep their official name.)
+    let t = app
+        .territory("PETR du Pays de Lorient", "petr", "200034692")
+        .await;
     let p = app.apply(&f, &t).await.id();
     let before = app
         .get(&format!("/api/v1/participations/{p}"))
@@ -75,7 +78,7 @@ async fn reads_carry_a_strong_etag_and_answer_304_when_unchanged(app: TestApp) {
         Method::PATCH,
         &format!("/api/v1/territories/{t}"),
         Some(&app.admin),
-        Some(json!({"name": "Lorient Agglomération"})),
+        Some(json!({"name": "PETR Pays de Lorient"})),
     )
     .await;
     let after = app

@@ -47,10 +47,8 @@ pub async fn running_fabrique(app: &TestApp, n: usize) -> Running {
     assert_eq!(app.transition(&path, "open_recruitment").await.status, 200);
     let mut territories = Vec::new();
     let mut participations = Vec::new();
-    for (i, siren) in SIRENS.iter().take(n).enumerate() {
-        let t = app
-            .territory(&format!("Agglo {i}"), "communaute_d_agglomeration", siren)
-            .await;
+    for siren in SIRENS.iter().take(n) {
+        let t = app.epci(siren).await;
         let p = app.apply(&f, &t).await.id();
         assert_eq!(
             app.transition(&format!("/api/v1/participations/{p}"), "accept")

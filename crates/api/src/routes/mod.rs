@@ -13,6 +13,7 @@ pub mod organizations;
 pub mod participations;
 pub mod programmes;
 pub mod progress;
+pub mod reference;
 pub mod roadmaps;
 pub mod seminars;
 pub mod territories;
@@ -101,6 +102,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::get_external_id)
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
+        .service(reference::list_reference_communes)
+        .service(reference::get_reference_commune)
+        .service(reference::list_reference_epci)
+        .service(reference::get_reference_epci)
+        .service(reference::list_reference_departments)
+        .service(reference::list_reference_regions)
         .service(clients::list_clients)
         .service(clients::create_client)
         .service(clients::get_client)

@@ -60,14 +60,18 @@ crate::page_schema!(TerritoryPage, TerritoryResponse);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTerritoryRequest {
+    /// Filled from the official geography (COG 2026) for communes, EPCI, departments and
+    /// regions: leave it out, or give the official name (compared without case, accents or
+    /// punctuation); another name is refused. Required for a PETR or `other`.
     #[validate(length(min = 1, max = 200))]
     #[schema(example = "Lorient", min_length = 1, max_length = 200)]
-    pub name: String,
+    pub name: Option<String>,
     pub kind: TerritoryKind,
     /// Required for every kind but `other` (which must not have one); checked against the kind.
     #[schema(example = "56121")]
     pub code: Option<String>,
-    /// Department code; derived from a commune's INSEE code when absent.
+    /// Department code; from the official geography when absent (for an EPCI, only when all
+    /// its communes are in one department). A contradicting value is refused.
     #[schema(example = "56")]
     pub department: Option<String>,
     #[schema(example = "53")]

@@ -12,6 +12,7 @@ pub mod organizations;
 pub mod participations;
 pub mod programmes;
 pub mod progress;
+pub mod reference;
 pub mod roadmaps;
 pub mod seminars;
 pub mod territories;

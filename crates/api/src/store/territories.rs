@@ -11,6 +11,7 @@ use crate::error::{ApiError, FieldProblem};
 use crate::extract::{parse_enum_list, split_list};
 use crate::journal::{self, Actor, Change};
 use crate::pagination::{SortKey, parse_sort};
+use crate::reference::{Lookup, Official};
 use crate::routes::territories::{
     CreateTerritoryRequest, TerritoryListParams, TerritoryResponse, UpdateTerritoryRequest,
 };
@@ -92,6 +93,71 @@ fn check_region(v: &Option<String>, errors: &mut Vec<FieldProblem>) {
     }
 }
 
+/// The reference's record of the code: `None` for kinds it does not cover (PETR, other); an
+/// unknown code, or an EPCI of another kind, is refused naming the code.
+async fn official(
+    db: &impl ConnectionTrait,
+    kind: TerritoryKind,
+    code: &str,
+) -> Result<Option<Official>, ApiError> {
+    match crate::reference::lookup(db, kind, code).await? {
+        Lookup::NotApplicable => Ok(None),
+        Lookup::Unknown => Err(ApiError::invalid(
+            "/code",
+            "unknown_code",
+            format!(
+                "{code} is not a current {kind} of the official geography ({})",
+                crate::reference::SOURCE
+            ),
+        )),
+        Lookup::Found(o) => match o.kind {
+            Some(k) if k != kind => Err(ApiError::invalid(
+                "/kind",
+                "kind_mismatch",
+                format!("{code} ({}) is a {k} in the official geography", o.name),
+            )),
+            _ => Ok(Some(o)),
+        },
+    }
+}
+
+/// A name, department or region that contradicts the reference is refused (not corrected);
+/// names are compared without case, accents or punctuation.
+fn check_against(
+    o: &Official,
+    name: Option<&str>,
+    department: &Option<String>,
+    region: &Option<String>,
+    errors: &mut Vec<FieldProblem>,
+) {
+    if let Some(n) = name
+        && crate::reference::normalize(n) != crate::reference::normalize(&o.name)
+    {
+        errors.push(FieldProblem::new(
+            "/name",
+            "name_mismatch",
+            format!(
+                "the official name is “{}”; leave the name out to use it",
+                o.name
+            ),
+        ));
+    }
+    for (pointer, given, official) in [
+        ("/department", department, &o.department),
+        ("/region", region, &o.region),
+    ] {
+        if let (Some(g), Some(off)) = (given, official)
+            && g != off
+        {
+            errors.push(FieldProblem::new(
+                pointer,
+                "reference_mismatch",
+                format!("the official geography says {off}; leave it out to use it"),
+            ));
+        }
+    }
+}
+
 pub async fn create(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -132,15 +198,44 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let department = r.department.or_else(|| match &code {
-        Some(TerritoryCode::Insee(c)) => Some(c.department().to_owned()),
-        Some(TerritoryCode::Department(d)) => Some(d.as_str().to_owned()),
-        _ => None,
-    });
-    let region = r.region.or_else(|| match &code {
-        Some(TerritoryCode::Region(c)) => Some(c.as_str().to_owned()),
-        _ => None,
-    });
+    let official = match &code {
+        Some(c) => official(db, r.kind, c.as_str()).await?,
+        None => None,
+    };
+    let (name, department, region, population) = match official {
+        Some(o) => {
+            let mut errors = Vec::new();
+            check_against(&o, r.name.as_deref(), &r.department, &r.region, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            (
+                o.name,
+                o.department,
+                o.region,
+                r.population.or(o.population),
+            )
+        }
+        None => {
+            let Some(name) = r.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) else {
+                return Err(ApiError::invalid(
+                    "/name",
+                    "required",
+                    format!("a {} outside the official geography needs a name", r.kind),
+                ));
+            };
+            let department = r.department.or_else(|| match &code {
+                Some(TerritoryCode::Insee(c)) => Some(c.department().to_owned()),
+                Some(TerritoryCode::Department(d)) => Some(d.as_str().to_owned()),
+                _ => None,
+            });
+            let region = r.region.or_else(|| match &code {
+                Some(TerritoryCode::Region(c)) => Some(c.as_str().to_owned()),
+                _ => None,
+            });
+            (name.to_owned(), department, region, r.population)
+        }
+    };
     if let Some(c) = &code {
         let exists = Entity::find()
             .filter(Column::CodeScheme.eq(scheme(c)))
@@ -157,13 +252,13 @@ pub async fn create(
     let now = Utc::now();
     let m = ActiveModel {
         id: Set(Uuid::now_v7()),
-        name: Set(r.name.trim().to_owned()),
+        name: Set(name),
         kind: Set(r.kind.as_str().into()),
         code_scheme: Set(code.as_ref().map(|c| scheme(c).to_owned())),
         code: Set(code.as_ref().map(|c| c.as_str().to_owned())),
         department: Set(department),
         region: Set(region),
-        population: Set(r.population),
+        population: Set(population),
         latitude: Set(r.latitude),
         longitude: Set(r.longitude),
         version: Set(1),
@@ -219,6 +314,22 @@ pub async fn update(
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    let kind: TerritoryKind = current.kind.parse().unwrap_or(TerritoryKind::Other);
+    if let Some(code) = current.code.as_deref()
+        && let Some(o) = official(db, kind, code).await?
+    {
+        let flat = |v: &Option<Option<String>>| v.clone().flatten();
+        check_against(
+            &o,
+            r.name.as_deref(),
+            &flat(&r.department),
+            &flat(&r.region),
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
     }
     let version = current.version;
     let mut am: ActiveModel = current.into();
