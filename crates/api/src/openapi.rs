@@ -10,9 +10,10 @@ use utoipa_actix_web::AppExt;
     info(
         title = "Fabriques prospectives API",
         description = "Reference API of ANCT's Fabriques prospectives: one-year programmes in which ANCT accompanies 4 to 8 territories on a theme, with partners, a contractor (prestataire), seminars and a roadmap (feuille de route) per territory.\n\nErrors are `application/problem+json` (RFC 9457) with a stable `code`. Lists use keyset pagination (`limit`, `cursor`, `next_cursor`, `Link: rel=\"next\"`). Filters take comma-separated or repeated values; unknown query parameters are refused with 400.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
         version = "0.1.0"
     ),
+    servers((url = "/", description = "This server")),
     components(schemas(crate::error::Problem)),
     modifiers(&Security),
     tags(
@@ -81,7 +82,45 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     crate::idempotency::document(&mut api);
     crate::webhooks::document(&mut api);
     crate::ratelimit::document(&mut api);
+    describe_responses(&mut api);
     api
+}
+
+/// Every response object needs a `description` (OpenAPI 3.1): the ones utoipa leaves empty
+/// get their status's reason phrase.
+fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let items = api
+        .paths
+        .paths
+        .values_mut()
+        .chain(api.webhooks.iter_mut().flat_map(|w| w.paths.values_mut()));
+    for item in items {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Success")
+                        .to_owned();
+                }
+            }
+        }
+    }
 }
 
 pub fn spec_json() -> String {

@@ -485,6 +485,8 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
                 .build(),
         ))
         .response("2XX", ResponseBuilder::new().description("Received").build())
+        // The receiver checks the signature; no credentials are sent.
+        .securities(Some([utoipa::openapi::security::SecurityRequirement::default()]))
         .build();
     api.webhooks = Some(
         PathsBuilder::new()
