@@ -292,53 +292,43 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ObjectBuilder, RefOr, Required, ResponseBuilder, Type};
 
     let string = || ObjectBuilder::new().schema_type(Type::String).build();
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let Some(id) = op.operation_id.clone() else {
-                continue;
-            };
-            if READS.contains(&id.as_str()) {
-                op.parameters.get_or_insert_default().push(RefOr::T(
-                    ParameterBuilder::new()
-                        .name("If-None-Match")
-                        .parameter_in(ParameterIn::Header)
-                        .required(Required::False)
-                        .description(Some(
-                            "An ETag from an earlier read: 304 if the resource has not changed",
-                        ))
-                        .schema(Some(string()))
-                        .build(),
-                ));
-                if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
-                    ok.headers.insert(
-                        "ETag".into(),
-                        RefOr::T(
-                            HeaderBuilder::new()
-                                .schema(Some(string()))
-                                .description(Some("Strong ETag of this representation"))
-                                .build(),
-                        ),
-                    );
-                }
-                let not_modified = ResponseBuilder::new()
-                    .description("Not modified: the ETag in If-None-Match is current")
-                    .header("ETag", HeaderBuilder::new().schema(Some(string())).build())
-                    .build();
-                op.responses
-                    .responses
-                    .insert("304".into(), RefOr::T(not_modified));
+    for op in crate::openapi::operations(api.paths.paths.values_mut()) {
+        let Some(id) = op.operation_id.clone() else {
+            continue;
+        };
+        if READS.contains(&id.as_str()) {
+            op.parameters.get_or_insert_default().push(RefOr::T(
+                ParameterBuilder::new()
+                    .name("If-None-Match")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "An ETag from an earlier read: 304 if the resource has not changed",
+                    ))
+                    .schema(Some(string()))
+                    .build(),
+            ));
+            if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+                ok.headers.insert(
+                    "ETag".into(),
+                    RefOr::T(
+                        HeaderBuilder::new()
+                            .schema(Some(string()))
+                            .description(Some("Strong ETag of this representation"))
+                            .build(),
+                    ),
+                );
             }
-            if WRITES.contains(&id.as_str()) {
-                op.parameters.get_or_insert_default().push(RefOr::T(
+            let not_modified = ResponseBuilder::new()
+                .description("Not modified: the ETag in If-None-Match is current")
+                .header("ETag", HeaderBuilder::new().schema(Some(string())).build())
+                .build();
+            op.responses
+                .responses
+                .insert("304".into(), RefOr::T(not_modified));
+        }
+        if WRITES.contains(&id.as_str()) {
+            op.parameters.get_or_insert_default().push(RefOr::T(
                     ParameterBuilder::new()
                         .name("If-Match")
                         .parameter_in(ParameterIn::Header)
@@ -347,10 +337,9 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
                         .schema(Some(string()))
                         .build(),
                 ));
-                let mut problems: BTreeMap<String, RefOr<utoipa::openapi::Response>> =
-                    crate::problems::problem_responses(&[412]);
-                op.responses.responses.append(&mut problems);
-            }
+            let mut problems: BTreeMap<String, RefOr<utoipa::openapi::Response>> =
+                crate::problems::problem_responses(&[412]);
+            op.responses.responses.append(&mut problems);
         }
     }
 }

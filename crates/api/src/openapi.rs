@@ -86,17 +86,12 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     api
 }
 
-/// Every response object needs a `description` (OpenAPI 3.1): the ones utoipa leaves empty
-/// get their status's reason phrase.
-fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    let items = api
-        .paths
-        .paths
-        .values_mut()
-        .chain(api.webhooks.iter_mut().flat_map(|w| w.paths.values_mut()));
-    for item in items {
-        for op in [
+/// The operations of these path items (GET, PUT, POST, PATCH, DELETE: the methods used here).
+pub fn operations<'a>(
+    items: impl Iterator<Item = &'a mut utoipa::openapi::PathItem>,
+) -> impl Iterator<Item = &'a mut utoipa::openapi::path::Operation> {
+    items.flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
@@ -105,19 +100,26 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
         ]
         .into_iter()
         .flatten()
-        {
-            for (status, response) in op.responses.responses.iter_mut() {
-                if let RefOr::T(r) = response
-                    && r.description.is_empty()
-                {
-                    r.description = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
-                        .and_then(|s| s.canonical_reason())
-                        .unwrap_or("Success")
-                        .to_owned();
-                }
+    })
+}
+
+/// Every response object needs a `description` (OpenAPI 3.1): the ones utoipa leaves empty
+/// get their status's reason phrase.
+fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let webhooks = api.webhooks.iter_mut().flat_map(|w| w.paths.values_mut());
+    for op in operations(api.paths.paths.values_mut().chain(webhooks)) {
+        for (status, response) in op.responses.responses.iter_mut() {
+            if let RefOr::T(r) = response
+                && r.description.is_empty()
+            {
+                r.description = status
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Success")
+                    .to_owned();
             }
         }
     }

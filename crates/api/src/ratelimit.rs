@@ -144,25 +144,14 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
             );
         }
     }
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
+    for op in crate::openapi::operations(api.paths.paths.values_mut()) {
+        if op
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| id == "get_liveness" || id == "get_readiness")
         {
-            if op
-                .operation_id
-                .as_deref()
-                .is_some_and(|id| id == "get_liveness" || id == "get_readiness")
-            {
-                continue;
-            }
-            op.responses.responses.append(&mut problems.clone());
+            continue;
         }
+        op.responses.responses.append(&mut problems.clone());
     }
 }
