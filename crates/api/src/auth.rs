@@ -485,6 +485,7 @@ pub enum Permission {
     ManageExternalIds,
     ManageClients,
     ManageWebhooks,
+    ReadStats,
 }
 
 /// How far a role's permission reaches.
@@ -511,7 +512,7 @@ impl Grant {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::ReadDirectory,
         Permission::WriteOrganizations,
         Permission::WriteTerritories,
@@ -537,6 +538,7 @@ impl Permission {
         Permission::ManageExternalIds,
         Permission::ManageClients,
         Permission::ManageWebhooks,
+        Permission::ReadStats,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -566,6 +568,7 @@ impl Permission {
             Permission::ManageExternalIds => "external_ids:write",
             Permission::ManageClients => "clients:write",
             Permission::ManageWebhooks => "webhooks:write",
+            Permission::ReadStats => "stats:read",
         }
     }
 
@@ -604,6 +607,7 @@ impl Permission {
                 "attach its organization's own ids to resources and look them up"
             }
             Permission::ManageClients => "create, revoke and rotate machine clients",
+            Permission::ReadStats => "read detailed figures: funding, breakdowns",
             Permission::ManageWebhooks => {
                 "subscribe a machine client to webhooks and read its delivery log"
             }
@@ -619,6 +623,8 @@ pub fn grant(role: Role, perm: Permission) -> Grant {
         // External ids belong to an organization: only organization tokens hold them.
         (Role::Admin | Role::AnctStaff, P::ManageExternalIds) => Never,
         (Role::Admin, P::ManageClients) => Always,
+        (Role::Admin | Role::AnctStaff | Role::Analyst, P::ReadStats) => Always,
+        (_, P::ReadStats) => Never,
         (_, P::ManageClients) => Never,
         // Webhooks carry the change feed: whoever reads the feed may subscribe.
         (role, P::ManageWebhooks) => grant(role, P::ReadHistory),

@@ -49,6 +49,11 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Print the data dictionary, or write it (docs/data-dictionary.md).
+    Dictionary {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Print the role × permission document, or write it (docs/permissions.md).
     Permissions {
         #[arg(long)]
@@ -136,6 +141,9 @@ pub fn main() -> ExitCode {
             data_dir,
         }) => token(role, org, territory, &sub, ttl, &jwt, &data_dir),
         Some(Command::Openapi { output }) => write_or_print(output, &crate::openapi::spec_json()),
+        Some(Command::Dictionary { output }) => {
+            write_or_print(output, &crate::dictionary::markdown())
+        }
         Some(Command::Permissions { output }) => {
             write_or_print(output, &crate::auth::permissions_markdown())
         }

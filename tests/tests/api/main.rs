@@ -20,5 +20,6 @@ mod permissions;
 mod preconditions;
 mod ratelimit;
 mod reference;
+mod stats;
 mod webhooks;
 mod year;

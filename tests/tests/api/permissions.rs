@@ -299,6 +299,13 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
             p("/api/v1/webhooks"),
             None,
         ),
+        // Detailed figures: the overview is public, funding appears only with the permission.
+        (
+            Permission::ReadStats,
+            Method::GET,
+            p("/api/v1/stats/overview"),
+            None,
+        ),
     ];
     assert_eq!(
         cases.len(),
@@ -314,7 +321,9 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
                 .await;
             let status = r.status.as_u16();
             let allowed = expected(w, *perm);
-            let ok = if allowed {
+            let ok = if *perm == Permission::ReadStats {
+                status == 200 && r.body.get("funding").is_some() == allowed
+            } else if allowed {
                 !matches!(status, 401 | 403 | 404) && status < 500
             } else {
                 matches!(status, 403 | 404)

@@ -150,6 +150,9 @@ pub struct FabriqueListParams {
     pub territory: Option<String>,
     /// Fabriques an organization is a partner of (organization ids).
     pub organization: Option<String>,
+    /// Fabriques with a territory of these regions (region codes, comma-separated or repeated).
+    #[param(example = "53,28")]
+    pub region: Option<String>,
     /// Text search in the title and theme.
     pub q: Option<String>,
     /// `created_at` (default), `title`, `updated_at`, each with `-` for descending.

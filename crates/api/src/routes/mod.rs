@@ -16,6 +16,7 @@ pub mod progress;
 pub mod reference;
 pub mod roadmaps;
 pub mod seminars;
+pub mod stats;
 pub mod territories;
 pub mod testimonies;
 pub mod webhooks;
@@ -102,6 +103,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::get_external_id)
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
+        .service(stats::get_stats_overview)
+        .service(stats::get_stats_dictionary)
         .service(reference::list_reference_communes)
         .service(reference::get_reference_commune)
         .service(reference::list_reference_epci)

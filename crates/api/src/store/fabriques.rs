@@ -67,6 +67,143 @@ fn year_range(from: i32, to: i32) -> Condition {
         )
 }
 
+/// The filters shared by the list of Fabriques and the statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct Filters<'a> {
+    pub status: &'a Option<String>,
+    pub theme: Option<&'a str>,
+    pub programme: &'a Option<String>,
+    pub year: Option<i32>,
+    pub year_from: Option<i32>,
+    pub year_to: Option<i32>,
+    pub territory: &'a Option<String>,
+    pub organization: &'a Option<String>,
+    /// Region codes: Fabriques with a participation of a territory of one of them.
+    pub region: &'a Option<String>,
+    pub q: Option<&'a str>,
+}
+
+static NONE: Option<String> = None;
+
+impl<'a> Filters<'a> {
+    pub fn of_list(p: &'a FabriqueListParams) -> Self {
+        Filters {
+            status: &p.status,
+            theme: p.theme.as_deref(),
+            programme: &p.programme,
+            year: p.year,
+            year_from: p.year_from,
+            year_to: p.year_to,
+            territory: &p.territory,
+            organization: &p.organization,
+            region: &p.region,
+            q: p.q.as_deref(),
+        }
+    }
+
+    pub fn none() -> Self {
+        Filters {
+            status: &NONE,
+            theme: None,
+            programme: &NONE,
+            year: None,
+            year_from: None,
+            year_to: None,
+            territory: &NONE,
+            organization: &NONE,
+            region: &NONE,
+            q: None,
+        }
+    }
+}
+
+/// `q` restricted to the Fabriques the caller may see and the filters select.
+pub fn filtered<S: QueryFilter>(
+    mut q: S,
+    caller: Option<&Caller>,
+    f: &Filters<'_>,
+) -> Result<S, ApiError> {
+    let statuses = parse_enum_list::<FabriqueStatus>(f.status, "status")?;
+    if !statuses.is_empty() {
+        q = q.filter(Column::Status.is_in(statuses));
+    }
+    if !may_read_drafts(caller) {
+        q = q.filter(Column::Status.ne(FabriqueStatus::Draft.as_str()));
+    }
+    if let Some(theme) = f.theme.filter(|s| !s.trim().is_empty()) {
+        q = q.filter(text_match(&[Column::Theme], theme.trim()));
+    }
+    let programmes = parse_id_list(f.programme, "programme")?;
+    if !programmes.is_empty() {
+        q = q.filter(Column::ProgrammeId.is_in(programmes));
+    }
+    for y in [f.year, f.year_from, f.year_to].into_iter().flatten() {
+        if !(2000..=2100).contains(&y) {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "years range from 2000 to 2100",
+            ));
+        }
+    }
+    if let Some(y) = f.year {
+        q = q.filter(year_range(y, y));
+    }
+    if f.year_from.is_some() || f.year_to.is_some() {
+        q = q.filter(year_range(
+            f.year_from.unwrap_or(2000),
+            f.year_to.unwrap_or(2100),
+        ));
+    }
+    let territories = parse_id_list(f.territory, "territory")?;
+    if !territories.is_empty() {
+        q = q.filter(
+            Column::Id.in_subquery(
+                SqlQuery::select()
+                    .column(part::Column::FabriqueId)
+                    .from(part::Entity)
+                    .and_where(part::Column::TerritoryId.is_in(territories))
+                    .to_owned(),
+            ),
+        );
+    }
+    let orgs = parse_id_list(f.organization, "organization")?;
+    if !orgs.is_empty() {
+        q = q.filter(
+            Column::Id.in_subquery(
+                SqlQuery::select()
+                    .column(fp::Column::FabriqueId)
+                    .from(fp::Entity)
+                    .and_where(fp::Column::OrganizationId.is_in(orgs))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(text) = f.q.filter(|s| !s.trim().is_empty()) {
+        q = q.filter(text_match(&[Column::Title, Column::Theme], text.trim()));
+    }
+    let regions = crate::extract::split_list(f.region);
+    if !regions.is_empty() {
+        q = q.filter(
+            Column::Id.in_subquery(
+                SqlQuery::select()
+                    .column((part::Entity, part::Column::FabriqueId))
+                    .from(part::Entity)
+                    .inner_join(
+                        entity::territory::Entity,
+                        Expr::col((entity::territory::Entity, entity::territory::Column::Id))
+                            .equals((part::Entity, part::Column::TerritoryId)),
+                    )
+                    .and_where(
+                        Expr::col((entity::territory::Entity, entity::territory::Column::Region))
+                            .is_in(regions),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(q)
+}
+
 pub async fn list(
     db: &impl ConnectionTrait,
     caller: Option<&Caller>,
@@ -80,65 +217,7 @@ pub async fn list(
             ("updated_at", SortKey::Time(Column::UpdatedAt)),
         ],
     )?;
-    let mut q = Entity::find();
-    let statuses = parse_enum_list::<FabriqueStatus>(&p.status, "status")?;
-    if !statuses.is_empty() {
-        q = q.filter(Column::Status.is_in(statuses));
-    }
-    if !may_read_drafts(caller) {
-        q = q.filter(Column::Status.ne(FabriqueStatus::Draft.as_str()));
-    }
-    if let Some(theme) = p.theme.as_deref().filter(|s| !s.trim().is_empty()) {
-        q = q.filter(text_match(&[Column::Theme], theme.trim()));
-    }
-    let programmes = parse_id_list(&p.programme, "programme")?;
-    if !programmes.is_empty() {
-        q = q.filter(Column::ProgrammeId.is_in(programmes));
-    }
-    for y in [p.year, p.year_from, p.year_to].into_iter().flatten() {
-        if !(2000..=2100).contains(&y) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "years range from 2000 to 2100",
-            ));
-        }
-    }
-    if let Some(y) = p.year {
-        q = q.filter(year_range(y, y));
-    }
-    if p.year_from.is_some() || p.year_to.is_some() {
-        q = q.filter(year_range(
-            p.year_from.unwrap_or(2000),
-            p.year_to.unwrap_or(2100),
-        ));
-    }
-    let territories = parse_id_list(&p.territory, "territory")?;
-    if !territories.is_empty() {
-        q = q.filter(
-            Column::Id.in_subquery(
-                SqlQuery::select()
-                    .column(part::Column::FabriqueId)
-                    .from(part::Entity)
-                    .and_where(part::Column::TerritoryId.is_in(territories))
-                    .to_owned(),
-            ),
-        );
-    }
-    let orgs = parse_id_list(&p.organization, "organization")?;
-    if !orgs.is_empty() {
-        q = q.filter(
-            Column::Id.in_subquery(
-                SqlQuery::select()
-                    .column(fp::Column::FabriqueId)
-                    .from(fp::Entity)
-                    .and_where(fp::Column::OrganizationId.is_in(orgs))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(text) = p.q.as_deref().filter(|s| !s.trim().is_empty()) {
-        q = q.filter(text_match(&[Column::Title, Column::Theme], text.trim()));
-    }
+    let q = filtered(Entity::find(), caller, &Filters::of_list(p))?;
     let q = super::updated_since(q, Column::UpdatedAt, p.updated_since);
     let page = fetch_page(
         db,

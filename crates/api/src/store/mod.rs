@@ -15,6 +15,7 @@ pub mod progress;
 pub mod reference;
 pub mod roadmaps;
 pub mod seminars;
+pub mod stats;
 pub mod territories;
 pub mod testimonies;
 pub mod webhooks;

@@ -1,0 +1,308 @@
+//! Figures: expected values come from the dataset the test builds (and the lists), never
+//! from the statistics' own SQL; the data dictionary covers every figure.
+
+use fabriques_api::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::both_engines;
+use crate::helpers::TestApp;
+use crate::year::running_fabrique;
+
+#[test]
+fn the_committed_data_dictionary_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/data-dictionary.md"
+    ))
+    .expect("docs/data-dictionary.md is committed");
+    assert!(
+        committed == fabriques_api::dictionary::markdown(),
+        "docs/data-dictionary.md is stale: run `cargo run -p fabriques-api -- dictionary --output docs/data-dictionary.md`"
+    );
+}
+
+/// Every figure the spec declares has a definition, and every definition names a figure.
+#[test]
+fn every_figure_has_a_definition() {
+    let spec: Value = serde_json::from_str(&fabriques_api::openapi::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let mut figures = Vec::new();
+    for key in schemas["Overview"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        if key == "funding" {
+            for sub in schemas["FundingFigures"]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+            {
+                figures.push(format!("overview.funding.{sub}"));
+            }
+        } else {
+            figures.push(format!("overview.{key}"));
+        }
+    }
+    let mut defined: Vec<String> = fabriques_api::dictionary::FIGURES
+        .iter()
+        .map(|d| d.name.to_owned())
+        .collect();
+    figures.sort();
+    defined.sort();
+    assert_eq!(figures, defined);
+}
+
+fn n(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+async fn the_overview_counts_what_the_dataset_holds(app: TestApp) {
+    // A running Fabrique with 3 active territories; one withdraws.
+    let run = running_fabrique(&app, 3).await;
+    let f = run.fabrique.clone();
+    let p = |s: &str| format!("/api/v1/participations/{s}");
+    let withdrawn = app
+        .post(
+            &format!("{}/transitions", p(&run.participations[2])),
+            json!({"action": "withdraw", "reason": "élections"}),
+        )
+        .await;
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    // Seminars: intersite 1 held, intersite 2 cancelled, local 1 planned.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let s1 = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/seminars"),
+            json!({"number": 1, "scheduled_on": today}),
+        )
+        .await
+        .id();
+    let r = app
+        .post(
+            &format!("/api/v1/seminars/{s1}/transitions"),
+            json!({"action": "hold", "attendance": 20}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s2 = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/seminars"),
+            json!({"number": 2, "scheduled_on": today}),
+        )
+        .await
+        .id();
+    app.post(
+        &format!("/api/v1/seminars/{s2}/transitions"),
+        json!({"action": "cancel", "reason": "grève"}),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("{}/seminars", p(&run.participations[0])),
+            json!({"number": 1, "scheduled_on": today}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // A roadmap adopted with 2 actions.
+    let rm = format!("{}/roadmap", p(&run.participations[0]));
+    app.raw(
+        Method::PUT,
+        &rm,
+        Some(&app.admin),
+        Some(json!({"kind": "roadmap", "title": "Feuille de route"})),
+    )
+    .await;
+    for title in ["Action 1", "Action 2"] {
+        app.post(&format!("{rm}/actions"), json!({"title": title}))
+            .await;
+    }
+    app.post(&format!("{rm}/transitions"), json!({"action": "submit"}))
+        .await;
+    let r = app
+        .post(
+            &format!("{rm}/transitions"),
+            json!({"action": "adopt", "adoption_date": today, "adoption_reference": "D-1"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "adopted", "{}", r.body);
+    // Funding: ANCT 120,000 €, a co-funder 50,000 €.
+    let cdc = app.org("Banque des Territoires", "funder").await;
+    app.raw(
+        Method::PUT,
+        &format!("/api/v1/fabriques/{f}/partners/{cdc}"),
+        Some(&app.admin),
+        Some(json!({"roles": ["co_funder"]})),
+    )
+    .await;
+    let anct = app.get(&format!("/api/v1/fabriques/{f}")).await.body["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "anct")
+        .unwrap()["organization_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (org, kind, cents) in [(&cdc, "co_funding", 5_000_000), (&anct, "anct", 12_000_000)] {
+        let r = app
+            .post(
+                &format!("/api/v1/fabriques/{f}/funding-lines"),
+                json!({"organization_id": org, "kind": kind, "amount_cents": cents}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // A draft with an application-free life, and a cancelled one.
+    app.post(
+        "/api/v1/fabriques",
+        json!({"title": "Brouillon", "theme": "Eau"}),
+    )
+    .await;
+    let c = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Annulée", "theme": "Eau"}),
+        )
+        .await
+        .id();
+    app.post(
+        &format!("/api/v1/fabriques/{c}/transitions"),
+        json!({"action": "cancel", "reason": "test"}),
+    )
+    .await;
+
+    // What the dataset holds, as the analyst sees it.
+    let analyst = app.token(Role::Analyst, None, None);
+    let o = app
+        .raw(Method::GET, "/api/v1/stats/overview", Some(&analyst), None)
+        .await;
+    assert_eq!(o.status, 200, "{}", o.body);
+    let o = o.body;
+    assert_eq!(
+        o["fabriques_by_status"],
+        json!({"running": 1, "draft": 1, "cancelled": 1})
+    );
+    assert_eq!(n(&o["fabriques"]), 3);
+    // Two territories stay (one completed by its adoption, one active); the withdrawn one is
+    // not accompanied.
+    assert_eq!(n(&o["territories_accompanied"]), 2);
+    assert_eq!(
+        o["participations_by_status"],
+        json!({"active": 1, "completed": 1, "withdrawn": 1})
+    );
+    assert_eq!(n(&o["participations"]), 3);
+    assert_eq!(
+        o["seminars"],
+        json!({"intersite": {"planned": 0, "held": 1, "cancelled": 1}, "local": {"planned": 1, "held": 0, "cancelled": 0}})
+    );
+    assert_eq!(n(&o["roadmaps_adopted"]), 1);
+    assert_eq!(n(&o["roadmap_actions"]), 2);
+    assert_eq!(n(&o["funding"]["total_cents"]), 17_000_000);
+    assert_eq!(
+        o["funding"]["by_kind_cents"],
+        json!({"anct": 12_000_000, "co_funding": 5_000_000})
+    );
+    assert_eq!(o["funding"]["by_organization"][0]["organization_id"], anct);
+
+    // The lists agree (counted here from their pages).
+    let parts = app.get("/api/v1/participations?limit=200").await;
+    assert_eq!(
+        parts.body["items"].as_array().unwrap().len() as i64,
+        n(&o["participations"])
+    );
+
+    // The public: no drafts, no funding.
+    let public = app
+        .raw(Method::GET, "/api/v1/stats/overview", None, None)
+        .await;
+    assert_eq!(public.status, 200);
+    assert_eq!(
+        public.body["fabriques_by_status"],
+        json!({"running": 1, "cancelled": 1})
+    );
+    assert!(public.body.get("funding").is_none(), "{}", public.body);
+    let partner = app.token(Role::Partner, Some(&run.co_animator), None);
+    let r = app
+        .raw(Method::GET, "/api/v1/stats/overview", Some(&partner), None)
+        .await;
+    assert!(r.body.get("funding").is_none());
+
+    // Filters: the same as the lists.
+    let r = app
+        .raw(
+            Method::GET,
+            "/api/v1/stats/overview?theme=eau",
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["fabriques_by_status"],
+        json!({"draft": 1, "cancelled": 1})
+    );
+    assert_eq!(n(&r.body["participations"]), 0);
+    let r = app
+        .raw(
+            Method::GET,
+            "/api/v1/stats/overview?status=running",
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(n(&r.body["fabriques"]), 1);
+    assert_eq!(n(&r.body["territories_accompanied"]), 2);
+    // Region: the territories of the running Fabrique are in regions 76 and 11 (the first
+    // two SIRENs); a region none of them is in selects nothing.
+    let r = app
+        .raw(
+            Method::GET,
+            "/api/v1/stats/overview?region=76",
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(n(&r.body["fabriques"]), 1, "{}", r.body);
+    let r = app
+        .raw(
+            Method::GET,
+            "/api/v1/stats/overview?region=94",
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(n(&r.body["fabriques"]), 0);
+    assert_eq!(n(&r.body["seminars"]["intersite"]["held"]), 0);
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string();
+    let r = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/stats/overview?year_from=2000&year_to={year}&status=running"),
+            Some(&analyst),
+            None,
+        )
+        .await;
+    assert_eq!(n(&r.body["fabriques"]), 1, "{}", r.body);
+    app.raw(Method::GET, "/api/v1/stats/overview?year=1900", None, None)
+        .await
+        .assert_problem(400, "invalid_query");
+    app.raw(
+        Method::GET,
+        "/api/v1/stats/overview?status=nope",
+        None,
+        None,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+
+    let d = app
+        .raw(Method::GET, "/api/v1/stats/dictionary", None, None)
+        .await;
+    assert_eq!(
+        d.body["figures"].as_array().unwrap().len(),
+        fabriques_api::dictionary::FIGURES.len()
+    );
+}
+
+both_engines!(the_overview_counts_what_the_dataset_holds);
