@@ -82,6 +82,31 @@ pub const FIGURES: &[Definition] = &[
         "The same sum by funding organization, largest first.",
         "analyst",
     ),
+    d(
+        "breakdown.fabriques",
+        "Selected Fabriques in the group. By year, theme, programme or status: each Fabrique in its one group (year of its start; no start: null key). By region, department or territory kind: the Fabriques with at least one participation of a territory in the group, so a Fabrique counts in each group its territories fall in.",
+        "analyst",
+    ),
+    d(
+        "breakdown.participations",
+        "Participations of the selected Fabriques in the group (by territory dimensions: of territories in the group), whatever their status.",
+        "analyst",
+    ),
+    d(
+        "breakdown.territories_accompanied",
+        "Distinct territories with an accepted, active or completed participation in a selected Fabrique of the group (by territory dimensions: territories in the group).",
+        "analyst",
+    ),
+    d(
+        "breakdown.seminars_held",
+        "Held seminars of the selected Fabriques in the group; by region, department or territory kind, only local seminars (of one territory) count, since intersite ones belong to no territory.",
+        "analyst",
+    ),
+    d(
+        "breakdown.roadmaps_adopted",
+        "Adopted roadmaps of participations of the selected Fabriques in the group.",
+        "analyst",
+    ),
 ];
 
 /// `docs/data-dictionary.md`.

@@ -45,6 +45,15 @@ fn every_figure_has_a_definition() {
             figures.push(format!("overview.{key}"));
         }
     }
+    for key in schemas["BreakdownGroup"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        if key != "key" && key != "label" {
+            figures.push(format!("breakdown.{key}"));
+        }
+    }
     let mut defined: Vec<String> = fabriques_api::dictionary::FIGURES
         .iter()
         .map(|d| d.name.to_owned())
@@ -305,4 +314,120 @@ async fn the_overview_counts_what_the_dataset_holds(app: TestApp) {
     );
 }
 
-both_engines!(the_overview_counts_what_the_dataset_holds);
+both_engines!(
+    the_overview_counts_what_the_dataset_holds,
+    breakdowns_group_the_same_figures,
+);
+
+fn group<'a>(r: &'a Value, key: Option<&str>) -> &'a Value {
+    r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"].as_str() == key)
+        .unwrap_or_else(|| panic!("no group {key:?} in {r}"))
+}
+
+async fn breakdowns_group_the_same_figures(app: TestApp) {
+    // Running: 2 territories (CA du Gard Rhodanien, region 76; CA Melun Val de Seine, 11),
+    // one local seminar held by the first; a draft without a start date.
+    let run = running_fabrique(&app, 2).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let s = app
+        .post(
+            &format!("/api/v1/participations/{}/seminars", run.participations[0]),
+            json!({"number": 1, "scheduled_on": today}),
+        )
+        .await
+        .id();
+    let r = app
+        .post(
+            &format!("/api/v1/seminars/{s}/transitions"),
+            json!({"action": "hold", "attendance": 12}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.post(
+        "/api/v1/fabriques",
+        json!({"title": "Brouillon", "theme": "Eau"}),
+    )
+    .await;
+    let analyst = app.token(Role::Analyst, None, None);
+    let get = |q: &str| {
+        let (app, analyst, q) = (&app, analyst.clone(), q.to_owned());
+        async move {
+            let r = app
+                .raw(
+                    Method::GET,
+                    &format!("/api/v1/stats/breakdown?{q}"),
+                    Some(&analyst),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{q}: {}", r.body);
+            r.body
+        }
+    };
+
+    let r = get("by=region").await;
+    assert_eq!(r["groups"].as_array().unwrap().len(), 2, "{r}");
+    for (code, name, held) in [("76", "Occitanie", 1), ("11", "Île-de-France", 0)] {
+        let g = group(&r, Some(code));
+        assert_eq!(g["label"], name);
+        assert_eq!(n(&g["fabriques"]), 1);
+        assert_eq!(n(&g["participations"]), 1);
+        assert_eq!(n(&g["territories_accompanied"]), 1);
+        assert_eq!(n(&g["seminars_held"]), held);
+    }
+    let r = get("by=territory_kind").await;
+    let g = group(&r, Some("communaute_d_agglomeration"));
+    assert_eq!(n(&g["fabriques"]), 1, "one Fabrique, counted once");
+    assert_eq!(n(&g["participations"]), 2);
+
+    let r = get("by=status").await;
+    assert_eq!(n(&group(&r, Some("running"))["participations"]), 2);
+    assert_eq!(n(&group(&r, Some("running"))["seminars_held"]), 1);
+    assert_eq!(n(&group(&r, Some("draft"))["fabriques"]), 1);
+    assert_eq!(n(&group(&r, Some("draft"))["participations"]), 0);
+
+    // By year: the start year as the list reports it; no start date is the null key, last.
+    let running = app
+        .get(&format!("/api/v1/fabriques/{}", run.fabrique))
+        .await;
+    let start = running.body["actual_start"]
+        .as_str()
+        .or(running.body["planned_start"].as_str())
+        .unwrap();
+    let r = get("by=year").await;
+    assert_eq!(n(&group(&r, Some(&start[..4]))["fabriques"]), 1);
+    let groups = r["groups"].as_array().unwrap();
+    assert!(groups.last().unwrap()["key"].is_null(), "{r}");
+    assert_eq!(n(&groups.last().unwrap()["fabriques"]), 1);
+
+    // Filters apply; a theme group.
+    let r = get("by=theme&status=draft").await;
+    assert_eq!(r["groups"].as_array().unwrap().len(), 1);
+    assert_eq!(n(&group(&r, Some("Eau"))["fabriques"]), 1);
+
+    // Refusals.
+    app.raw(Method::GET, "/api/v1/stats/breakdown?by=region", None, None)
+        .await
+        .assert_problem(401, "unauthorized");
+    let partner = app.token(Role::Partner, Some(&run.co_animator), None);
+    app.raw(
+        Method::GET,
+        "/api/v1/stats/breakdown?by=region",
+        Some(&partner),
+        None,
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    app.raw(
+        Method::GET,
+        "/api/v1/stats/breakdown?by=planet",
+        Some(&analyst),
+        None,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+}

@@ -104,6 +104,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
         .service(stats::get_stats_overview)
+        .service(stats::get_stats_breakdown)
         .service(stats::get_stats_dictionary)
         .service(reference::list_reference_communes)
         .service(reference::get_reference_commune)

@@ -140,3 +140,118 @@ pub async fn get_stats_dictionary(_caller: MaybeCaller) -> web::Json<Dictionary>
         figures: crate::dictionary::FIGURES.to_vec(),
     })
 }
+
+/// One group of a breakdown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakdownGroup {
+    /// The value grouped on (a year, a theme, a programme id, a status, a region or
+    /// department code, a territory kind); null for "not set".
+    pub key: Option<String>,
+    /// Its name where it has one (region, department, programme).
+    pub label: Option<String>,
+    pub fabriques: i64,
+    pub participations: i64,
+    pub territories_accompanied: i64,
+    pub seminars_held: i64,
+    pub roadmaps_adopted: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Breakdown {
+    pub by: String,
+    /// Ordered by key; the null key last.
+    pub groups: Vec<BreakdownGroup>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownParams {
+    /// `year`, `theme`, `programme`, `status`, `region`, `department` or `territory_kind`.
+    #[param(example = "region")]
+    pub by: String,
+    pub status: Option<String>,
+    pub theme: Option<String>,
+    pub programme: Option<String>,
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year: Option<i32>,
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_from: Option<i32>,
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_to: Option<i32>,
+    pub region: Option<String>,
+}
+
+/// The figures of the selected Fabriques by year, theme, programme, status, region,
+/// department or territory kind (analysts, ANCT staff and admins). By region, department or
+/// territory kind, a Fabrique counts in each group one of its territories belongs to, and the
+/// seminars counted are the local ones.
+#[utoipa::path(
+    tag = "stats", operation_id = "get_stats_breakdown",
+    params(BreakdownParams),
+    responses((status = 200, body = Breakdown), crate::problems::ListProblems),
+    security(("bearer" = []))
+)]
+#[get("/stats/breakdown")]
+pub async fn get_stats_breakdown(
+    db: web::Data<DatabaseConnection>,
+    caller: crate::auth::Caller,
+    Query(p): Query<BreakdownParams>,
+) -> ApiResult<web::Json<Breakdown>> {
+    use crate::store::stats::By;
+    caller.require(Permission::ReadStats)?;
+    let by = By::parse(&p.by).ok_or_else(|| {
+        crate::error::ApiError::bad_request(
+            "invalid_query",
+            "by must be one of year, theme, programme, status, region, department, territory_kind",
+        )
+    })?;
+    let filters = Filters {
+        status: &p.status,
+        theme: p.theme.as_deref(),
+        programme: &p.programme,
+        year: p.year,
+        year_from: p.year_from,
+        year_to: p.year_to,
+        region: &p.region,
+        ..Filters::none()
+    };
+    let groups = crate::store::stats::breakdown(db.get_ref(), Some(&caller), &filters, by).await?;
+    let labels = crate::store::stats::labels(db.get_ref(), by).await?;
+    let mut out: Vec<BreakdownGroup> = groups
+        .into_iter()
+        .map(
+            |(
+                key,
+                [
+                    fabriques,
+                    participations,
+                    territories_accompanied,
+                    seminars_held,
+                    roadmaps_adopted,
+                ],
+            )| {
+                BreakdownGroup {
+                    label: key.as_ref().and_then(|k| labels.get(k).cloned()),
+                    key,
+                    fabriques,
+                    participations,
+                    territories_accompanied,
+                    seminars_held,
+                    roadmaps_adopted,
+                }
+            },
+        )
+        .collect();
+    // BTreeMap puts None first: move it last.
+    out.sort_by(|a, b| match (&a.key, &b.key) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Greater,
+        (_, None) => std::cmp::Ordering::Less,
+        (x, y) => x.cmp(y),
+    });
+    Ok(web::Json(Breakdown {
+        by: p.by,
+        groups: out,
+    }))
+}

@@ -204,3 +204,217 @@ async fn funding(
         by_organization,
     })
 }
+
+/// What a breakdown groups by, and where that value lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Year,
+    Theme,
+    Programme,
+    Status,
+    Region,
+    Department,
+    TerritoryKind,
+}
+
+impl By {
+    pub fn parse(s: &str) -> Option<By> {
+        Some(match s {
+            "year" => By::Year,
+            "theme" => By::Theme,
+            "programme" => By::Programme,
+            "status" => By::Status,
+            "region" => By::Region,
+            "department" => By::Department,
+            "territory_kind" => By::TerritoryKind,
+            _ => return None,
+        })
+    }
+
+    /// Grouped on the territories of the participations (else on the Fabriques).
+    fn territorial(self) -> bool {
+        matches!(self, By::Region | By::Department | By::TerritoryKind)
+    }
+
+    fn key(self, backend: sea_orm::DatabaseBackend) -> Expr {
+        use entity::territory as t;
+        let f = |c: fabrique::Column| Expr::col((fabrique::Entity, c));
+        match self {
+            By::Year => Expr::cust(match backend {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "to_char(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 'YYYY')"
+                }
+                _ => {
+                    "substr(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 1, 4)"
+                }
+            }),
+            By::Theme => f(fabrique::Column::Theme),
+            By::Programme => f(fabrique::Column::ProgrammeId),
+            By::Status => f(fabrique::Column::Status),
+            By::Region => Expr::col((t::Entity, t::Column::Region)),
+            By::Department => Expr::col((t::Entity, t::Column::Department)),
+            By::TerritoryKind => Expr::col((t::Entity, t::Column::Kind)),
+        }
+    }
+}
+
+/// One figure of a breakdown: `n` per key.
+async fn grouped(
+    db: &impl ConnectionTrait,
+    by: By,
+    mut q: SelectStatement,
+) -> Result<Vec<(Option<String>, i64)>, ApiError> {
+    let key = by.key(db.get_database_backend());
+    q.expr_as(key.clone(), Alias::new("k")).add_group_by([key]);
+    let rows = db.query_all(&q).await?;
+    rows.into_iter()
+        .map(|r| {
+            let k = if by == By::Programme {
+                r.try_get::<Option<Uuid>>("", "k")?.map(|u| u.to_string())
+            } else {
+                r.try_get::<Option<String>>("", "k")?
+            };
+            Ok((k, r.try_get::<i64>("", "n")?))
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(ApiError::from)
+}
+
+/// `participations` joined to what the key needs, restricted to the selected Fabriques.
+fn from_participations(by: By, ids: &SelectStatement) -> SelectStatement {
+    use entity::territory as t;
+    let mut q = Query::select();
+    q.from(part::Entity);
+    if by.territorial() {
+        q.inner_join(
+            t::Entity,
+            Expr::col((t::Entity, t::Column::Id)).equals((part::Entity, part::Column::TerritoryId)),
+        );
+    } else {
+        q.inner_join(
+            fabrique::Entity,
+            Expr::col((fabrique::Entity, fabrique::Column::Id))
+                .equals((part::Entity, part::Column::FabriqueId)),
+        );
+    }
+    q.and_where(Expr::col((part::Entity, part::Column::FabriqueId)).in_subquery(ids.clone()));
+    q
+}
+
+/// Per group: Fabriques, participations, territories accompanied, seminars held, roadmaps
+/// adopted. One aggregation per figure; the groups are merged by key.
+pub async fn breakdown(
+    db: &impl ConnectionTrait,
+    caller: Option<&Caller>,
+    f: &Filters<'_>,
+    by: By,
+) -> Result<BTreeMap<Option<String>, [i64; 5]>, ApiError> {
+    let ids = selected(caller, f)?;
+    let count = |table: Alias, col: &str| Expr::col((table, Alias::new(col))).count();
+    let mut figures: [Vec<(Option<String>, i64)>; 5] = Default::default();
+
+    // Fabriques.
+    figures[0] = if by.territorial() {
+        let mut q = from_participations(by, &ids);
+        q.expr_as(
+            Expr::col((part::Entity, part::Column::FabriqueId)).count_distinct(),
+            Alias::new("n"),
+        );
+        grouped(db, by, q).await?
+    } else {
+        let mut q = Query::select();
+        q.from(fabrique::Entity)
+            .expr_as(count(Alias::new("fabriques"), "id"), Alias::new("n"))
+            .and_where(
+                Expr::col((fabrique::Entity, fabrique::Column::Id)).in_subquery(ids.clone()),
+            );
+        grouped(db, by, q).await?
+    };
+    // Participations.
+    let mut q = from_participations(by, &ids);
+    q.expr_as(count(Alias::new("participations"), "id"), Alias::new("n"));
+    figures[1] = grouped(db, by, q).await?;
+    // Territories accompanied.
+    let mut q = from_participations(by, &ids);
+    q.expr_as(
+        Expr::col((part::Entity, part::Column::TerritoryId)).count_distinct(),
+        Alias::new("n"),
+    )
+    .and_where(
+        Expr::col((part::Entity, part::Column::Status)).is_in(ACCOMPANIED.map(|s| s.as_str())),
+    );
+    figures[2] = grouped(db, by, q).await?;
+    // Seminars held: by territory, the local ones of its participations.
+    let mut q = Query::select();
+    q.from(seminar::Entity)
+        .expr_as(count(Alias::new("seminars"), "id"), Alias::new("n"))
+        .and_where(Expr::col((seminar::Entity, seminar::Column::Status)).eq("held"))
+        .and_where(
+            Expr::col((seminar::Entity, seminar::Column::FabriqueId)).in_subquery(ids.clone()),
+        );
+    if by.territorial() {
+        use entity::territory as t;
+        q.inner_join(
+            part::Entity,
+            Expr::col((part::Entity, part::Column::Id))
+                .equals((seminar::Entity, seminar::Column::ParticipationId)),
+        )
+        .inner_join(
+            t::Entity,
+            Expr::col((t::Entity, t::Column::Id)).equals((part::Entity, part::Column::TerritoryId)),
+        );
+    } else {
+        q.inner_join(
+            fabrique::Entity,
+            Expr::col((fabrique::Entity, fabrique::Column::Id))
+                .equals((seminar::Entity, seminar::Column::FabriqueId)),
+        );
+    }
+    figures[3] = grouped(db, by, q).await?;
+    // Roadmaps adopted.
+    let mut q = from_participations(by, &ids);
+    q.inner_join(
+        roadmap::Entity,
+        Expr::col((roadmap::Entity, roadmap::Column::ParticipationId))
+            .equals((part::Entity, part::Column::Id)),
+    )
+    .expr_as(count(Alias::new("roadmaps"), "id"), Alias::new("n"))
+    .and_where(Expr::col((roadmap::Entity, roadmap::Column::Status)).eq("adopted"));
+    figures[4] = grouped(db, by, q).await?;
+
+    let mut groups: BTreeMap<Option<String>, [i64; 5]> = BTreeMap::new();
+    for (i, rows) in figures.into_iter().enumerate() {
+        for (k, n) in rows {
+            groups.entry(k).or_default()[i] = n;
+        }
+    }
+    Ok(groups)
+}
+
+/// Names for the keys that have one (regions, departments, programmes).
+pub async fn labels(
+    db: &impl ConnectionTrait,
+    by: By,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    Ok(match by {
+        By::Region => entity::ref_region::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect(),
+        By::Department => entity::ref_department::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect(),
+        By::Programme => entity::programme::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.name))
+            .collect(),
+        _ => Default::default(),
+    })
+}
