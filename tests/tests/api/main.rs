@@ -15,6 +15,7 @@ mod helpers;
 mod idempotency;
 mod keys;
 mod lifecycle;
+mod map;
 mod operations;
 mod permissions;
 mod preconditions;

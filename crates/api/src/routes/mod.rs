@@ -8,6 +8,7 @@ pub mod fabriques;
 pub mod funding;
 pub mod health;
 pub mod lessons;
+pub mod map;
 pub mod oauth;
 pub mod organizations;
 pub mod participations;
@@ -103,6 +104,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::get_external_id)
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
+        .service(map::get_map_territories)
         .service(stats::get_stats_overview)
         .service(stats::get_stats_breakdown)
         .service(stats::get_stats_dictionary)

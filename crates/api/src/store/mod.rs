@@ -8,6 +8,7 @@ pub mod external_ids;
 pub mod fabriques;
 pub mod funding;
 pub mod lessons;
+pub mod map;
 pub mod organizations;
 pub mod participations;
 pub mod programmes;
