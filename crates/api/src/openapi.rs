@@ -30,6 +30,7 @@ use utoipa_actix_web::AppExt;
         (name = "external ids", description = "Partner organizations' own ids for our resources"),
         (name = "territories", description = "Territories (collectivités)"),
         (name = "stats", description = "Figures for the data team, computed by the database (definitions in docs/data-dictionary.md)"),
+        (name = "exports", description = "CSV exports, streamed; the public ones are open data (Licence Ouverte 2.0)"),
         (name = "map", description = "The territories accompanied, as GeoJSON (RFC 7946)"),
         (name = "reference", description = "The official geography (COG 2026: communes, EPCI, departments, regions) for autocompletion; from @etalab/decoupage-administratif 6.0.0, Licence Ouverte"),
         (name = "organizations", description = "Partner organizations (partenaires)"),

@@ -8,6 +8,7 @@ mod contract;
 mod demo;
 mod directory;
 mod errors;
+mod exports;
 mod external_ids;
 mod feed;
 mod guide;

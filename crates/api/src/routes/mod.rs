@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod events;
+pub mod exports;
 pub mod external_ids;
 pub mod fabriques;
 pub mod funding;
@@ -105,6 +106,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
         .service(map::get_map_territories)
+        .service(exports::export_csv)
         .service(stats::get_stats_overview)
         .service(stats::get_stats_breakdown)
         .service(stats::get_stats_dictionary)

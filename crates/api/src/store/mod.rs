@@ -4,6 +4,7 @@
 pub mod access;
 pub mod clients;
 pub mod events;
+pub mod exports;
 pub mod external_ids;
 pub mod fabriques;
 pub mod funding;

@@ -1,0 +1,172 @@
+//! CSV exports parsed back: the rows the lists show, personal columns only for ANCT, French
+//! Excel options, the open-data licence.
+
+use fabriques_api::auth::Role;
+use serde_json::json;
+
+use crate::both_engines;
+use crate::helpers::TestApp;
+use crate::year::running_fabrique;
+
+async fn fetch(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+    let mut rb = app.client.get(format!("{}{path}", app.base));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    rb.send().await.unwrap()
+}
+
+/// Header and rows of a CSV body.
+fn parse(bytes: &[u8], sep: u8) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::ReaderBuilder::new().delimiter(sep).from_reader(bytes);
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
+    let run = running_fabrique(&app, 2).await;
+    app.post(
+        "/api/v1/fabriques",
+        json!({"title": "Brouillon; avec \"guillemets\", virgule"}),
+    )
+    .await;
+
+    // Fabriques: the public sees those past draft; the admin all, quotes and all.
+    let res = fetch(&app, "/api/v1/exports/fabriques.csv", None).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        res.headers()["link"]
+            .to_str()
+            .unwrap()
+            .contains("licence-ouverte")
+    );
+    let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
+    assert_eq!(header[0], "id");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], run.fabrique);
+    let res = fetch(
+        &app,
+        "/api/v1/exports/fabriques.csv?sep=;&bom=true",
+        Some(&app.admin),
+    )
+    .await;
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "BOM");
+    let (_, rows) = parse(&bytes[3..], b';');
+    let list = app.get("/api/v1/fabriques?limit=200").await;
+    assert_eq!(rows.len(), list.body["items"].as_array().unwrap().len());
+    let titles: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    assert!(
+        titles.contains(&"Brouillon; avec \"guillemets\", virgule"),
+        "{titles:?}"
+    );
+
+    // Participations: personal columns for ANCT only.
+    let res = fetch(&app, "/api/v1/exports/participations.csv", Some(&app.admin)).await;
+    let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
+    assert!(header.contains(&"sponsor_name".to_owned()));
+    assert_eq!(rows.len(), 2);
+    let sponsor = header.iter().position(|h| h == "sponsor_name").unwrap();
+    assert_eq!(rows[0][sponsor], "Jeanne Martin");
+    for token in [None, Some(app.token(Role::Analyst, None, None))] {
+        let res = fetch(&app, "/api/v1/exports/participations.csv", token.as_deref()).await;
+        let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
+        assert!(
+            !header
+                .iter()
+                .any(|h| h.starts_with("sponsor") || h == "motivation"),
+            "{header:?}"
+        );
+        assert_eq!(rows.len(), 2);
+        assert!(rows.iter().all(|r| r.len() == header.len()));
+    }
+
+    // Filters as for the list; territories; funding only for analysts and ANCT.
+    let res = fetch(
+        &app,
+        "/api/v1/exports/participations.csv?status=draft",
+        Some(&app.admin),
+    )
+    .await;
+    assert_eq!(parse(&res.bytes().await.unwrap(), b',').1.len(), 0);
+    let res = fetch(&app, "/api/v1/exports/territories.csv", None).await;
+    let (_, rows) = parse(&res.bytes().await.unwrap(), b',');
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        fetch(&app, "/api/v1/exports/funding_lines.csv", None)
+            .await
+            .status(),
+        401
+    );
+    let partner = app.token(Role::Partner, Some(&run.co_animator), None);
+    assert_eq!(
+        fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&partner))
+            .await
+            .status(),
+        403
+    );
+    let res = fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&app.admin)).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("link").is_none(), "not open data");
+    assert_eq!(
+        fetch(&app, "/api/v1/exports/planets.csv", None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        fetch(&app, "/api/v1/exports/fabriques.csv?sep=%7C", None)
+            .await
+            .status(),
+        400
+    );
+}
+
+/// More rows than several pages of the stream: every one arrives once, in creation order.
+async fn a_long_export_streams_every_row_once(app: TestApp) {
+    use sea_orm::{EntityTrait, Set};
+    let now = chrono::Utc::now();
+    let ids: Vec<uuid::Uuid> = (0..2_500).map(|_| uuid::Uuid::now_v7()).collect();
+    for chunk in ids.chunks(500) {
+        entity::territory::Entity::insert_many(chunk.iter().enumerate().map(|(i, id)| {
+            entity::territory::ActiveModel {
+                id: Set(*id),
+                name: Set(format!("Lieu {i}")),
+                kind: Set("other".into()),
+                code_scheme: Set(None),
+                code: Set(None),
+                department: Set(None),
+                region: Set(None),
+                population: Set(None),
+                latitude: Set(None),
+                longitude: Set(None),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        }))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    }
+    let res = fetch(&app, "/api/v1/exports/territories.csv", None).await;
+    let (_, rows) = parse(&res.bytes().await.unwrap(), b',');
+    let got: Vec<String> = rows.into_iter().map(|r| r[0].clone()).collect();
+    let want: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    assert_eq!(got, want);
+}
+
+both_engines!(
+    exports_are_csv_with_the_rows_the_lists_show,
+    a_long_export_streams_every_row_once,
+);
