@@ -11,7 +11,7 @@ pub struct Definition {
     /// Where it appears: `overview.<field>`.
     pub name: &'static str,
     pub definition: &'static str,
-    /// `public`, or `analyst` (analysts, ANCT staff and admins).
+    /// `public`, `analyst` (analysts, ANCT staff and admins) or `anct` (admins, ANCT staff).
     pub audience: &'static str,
 }
 
@@ -109,6 +109,282 @@ pub const FIGURES: &[Definition] = &[
     ),
 ];
 
+/// Every column of the CSV exports (`GET /exports/{dataset}.csv`).
+pub const COLUMNS: &[Definition] = &[
+    d(
+        "exports.fabriques.id",
+        "The Fabrique's id (UUID).",
+        "public",
+    ),
+    d("exports.fabriques.title", "Its title.", "public"),
+    d(
+        "exports.fabriques.theme",
+        "Its theme, as written by ANCT; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.programme_id",
+        "The ANCT programme it is tied to (see /programmes); empty when none.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.status",
+        "draft, recruiting, running, completed or cancelled.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.planned_start",
+        "The planned start date (YYYY-MM-DD); empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.actual_start",
+        "The date it was launched; empty before.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.end_date",
+        "Its end date: set, or 12 months after the launch.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.min_territories",
+        "Fewest territories it may be launched with.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.max_territories",
+        "Most territories it may accept.",
+        "public",
+    ),
+    d(
+        "exports.fabriques.created_at",
+        "When it was created (RFC 3339, UTC).",
+        "public",
+    ),
+    d(
+        "exports.participations.id",
+        "The participation's id.",
+        "public",
+    ),
+    d(
+        "exports.participations.fabrique_id",
+        "Its Fabrique.",
+        "public",
+    ),
+    d(
+        "exports.participations.territory_id",
+        "Its territory (see the territories export).",
+        "public",
+    ),
+    d(
+        "exports.participations.status",
+        "applied, accepted, rejected, active, completed or withdrawn.",
+        "public",
+    ),
+    d(
+        "exports.participations.focus",
+        "The territory's own focus within the theme; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.participations.applied_at",
+        "When the territory applied (RFC 3339, UTC).",
+        "public",
+    ),
+    d(
+        "exports.participations.accepted_at",
+        "When it was accepted; empty if not.",
+        "public",
+    ),
+    d(
+        "exports.participations.activated_at",
+        "When it became active (the Fabrique's launch); empty if not.",
+        "public",
+    ),
+    d(
+        "exports.participations.completed_at",
+        "When it completed (its roadmap's adoption); empty if not.",
+        "public",
+    ),
+    d(
+        "exports.participations.withdrawn_at",
+        "When it withdrew; empty if not.",
+        "public",
+    ),
+    d(
+        "exports.participations.sponsor_name",
+        "Personal data, ANCT only: the elected official sponsoring the application.",
+        "anct",
+    ),
+    d(
+        "exports.participations.sponsor_mandate",
+        "Personal data, ANCT only: that official's mandate.",
+        "anct",
+    ),
+    d(
+        "exports.participations.motivation",
+        "Personal data, ANCT only: the application's motivation.",
+        "anct",
+    ),
+    d("exports.seminars.id", "The seminar's id.", "public"),
+    d("exports.seminars.fabrique_id", "Its Fabrique.", "public"),
+    d(
+        "exports.seminars.participation_id",
+        "For a local seminar, the participation (territory) it belongs to; empty for an intersite one.",
+        "public",
+    ),
+    d("exports.seminars.kind", "local or intersite.", "public"),
+    d(
+        "exports.seminars.number",
+        "Its number, 1 to 4, per territory (local) or per Fabrique (intersite).",
+        "public",
+    ),
+    d(
+        "exports.seminars.status",
+        "planned, held or cancelled.",
+        "public",
+    ),
+    d(
+        "exports.seminars.scheduled_on",
+        "The date it is or was scheduled on.",
+        "public",
+    ),
+    d(
+        "exports.seminars.place",
+        "Where; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.seminars.mode",
+        "in_person, online or hybrid.",
+        "public",
+    ),
+    d(
+        "exports.seminars.attendance",
+        "Number of attendees, once held.",
+        "public",
+    ),
+    d(
+        "exports.seminars.held_at",
+        "When it was recorded as held; empty otherwise.",
+        "public",
+    ),
+    d(
+        "exports.seminars.cancelled_at",
+        "When it was cancelled; empty otherwise.",
+        "public",
+    ),
+    d("exports.roadmap_actions.id", "The action's id.", "public"),
+    d(
+        "exports.roadmap_actions.roadmap_id",
+        "Its roadmap (one per participation).",
+        "public",
+    ),
+    d(
+        "exports.roadmap_actions.position",
+        "Its rank in the roadmap.",
+        "public",
+    ),
+    d("exports.roadmap_actions.title", "Its title.", "public"),
+    d(
+        "exports.roadmap_actions.lead",
+        "Who leads it; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.roadmap_actions.horizon",
+        "Its time horizon as written (e.g. 2030); empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.roadmap_actions.due_on",
+        "Its due date; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.roadmap_actions.estimated_cost_cents",
+        "Its estimated cost in euro cents; empty when not set.",
+        "public",
+    ),
+    d(
+        "exports.roadmap_actions.status",
+        "Its progress: planned, in_progress, done or abandoned.",
+        "public",
+    ),
+    d("exports.territories.id", "The territory's id.", "public"),
+    d(
+        "exports.territories.name",
+        "Its name (official for communes, EPCI, departments and regions).",
+        "public",
+    ),
+    d(
+        "exports.territories.kind",
+        "commune, communaute_de_communes, communaute_d_agglomeration, communaute_urbaine, metropole, departement, region, petr or other.",
+        "public",
+    ),
+    d(
+        "exports.territories.code",
+        "Its official code: INSEE (communes), SIREN (EPCI, PETR), department or region code.",
+        "public",
+    ),
+    d(
+        "exports.territories.department",
+        "Its department code, from the official geography where it has one.",
+        "public",
+    ),
+    d(
+        "exports.territories.region",
+        "Its region code, from the official geography where it has one.",
+        "public",
+    ),
+    d(
+        "exports.territories.population",
+        "Its population (municipal population of the COG 2026 unless given).",
+        "public",
+    ),
+    d(
+        "exports.territories.latitude",
+        "WGS84 latitude, −90 to 90; empty when unknown.",
+        "public",
+    ),
+    d(
+        "exports.territories.longitude",
+        "WGS84 longitude, −180 to 180; empty when unknown.",
+        "public",
+    ),
+    d(
+        "exports.funding_lines.id",
+        "The funding line's id.",
+        "analyst",
+    ),
+    d(
+        "exports.funding_lines.fabrique_id",
+        "The Fabrique it funds.",
+        "analyst",
+    ),
+    d(
+        "exports.funding_lines.organization_id",
+        "The funding organization.",
+        "analyst",
+    ),
+    d(
+        "exports.funding_lines.kind",
+        "anct (ANCT's own funding) or co_funding (a partner's).",
+        "analyst",
+    ),
+    d(
+        "exports.funding_lines.amount_cents",
+        "The amount in euro cents.",
+        "analyst",
+    ),
+    d(
+        "exports.funding_lines.label",
+        "What it pays for; empty when not set.",
+        "analyst",
+    ),
+];
+
 /// `docs/data-dictionary.md`.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -125,6 +401,19 @@ pub fn markdown() -> String {
                 "everyone"
             } else {
                 "analysts, ANCT staff, admins"
+            }
+        ));
+    }
+    out.push_str("\n## Columns of the CSV exports\n\n| column | definition | who may read it |\n|---|---|---|\n");
+    for c in COLUMNS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            c.name,
+            c.definition,
+            match c.audience {
+                "public" => "everyone (open data, Licence Ouverte 2.0)",
+                "anct" => "ANCT (admins, ANCT staff)",
+                _ => "analysts, ANCT staff, admins",
             }
         ));
     }

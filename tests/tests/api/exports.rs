@@ -51,7 +51,7 @@ async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
             .contains("licence-ouverte")
     );
     let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
-    assert_eq!(header[0], "id");
+    assert_eq!(header, fabriques_api::routes::exports::FABRIQUES);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][0], run.fabrique);
     let res = fetch(
@@ -74,7 +74,7 @@ async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
     // Participations: personal columns for ANCT only.
     let res = fetch(&app, "/api/v1/exports/participations.csv", Some(&app.admin)).await;
     let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
-    assert!(header.contains(&"sponsor_name".to_owned()));
+    assert_eq!(header, fabriques_api::routes::exports::PARTICIPATIONS);
     assert_eq!(rows.len(), 2);
     let sponsor = header.iter().position(|h| h == "sponsor_name").unwrap();
     assert_eq!(rows[0][sponsor], "Jeanne Martin");

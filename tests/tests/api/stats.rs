@@ -63,6 +63,22 @@ fn every_figure_has_a_definition() {
     assert_eq!(figures, defined);
 }
 
+/// Every column of every export has a definition, and every definition names a column.
+#[test]
+fn every_export_column_has_a_definition() {
+    let mut columns: Vec<String> = fabriques_api::routes::exports::DATASETS
+        .iter()
+        .flat_map(|(dataset, cols)| cols.iter().map(move |c| format!("exports.{dataset}.{c}")))
+        .collect();
+    let mut defined: Vec<String> = fabriques_api::dictionary::COLUMNS
+        .iter()
+        .map(|d| d.name.to_owned())
+        .collect();
+    columns.sort();
+    defined.sort();
+    assert_eq!(columns, defined);
+}
+
 fn n(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
 }

@@ -15,6 +15,91 @@ use crate::store::exports::{Format, cell, stream};
 use crate::store::fabriques::Filters;
 
 /// Licence of the public datasets (the open-data catalogue).
+pub const FABRIQUES: &[&str] = &[
+    "id",
+    "title",
+    "theme",
+    "programme_id",
+    "status",
+    "planned_start",
+    "actual_start",
+    "end_date",
+    "min_territories",
+    "max_territories",
+    "created_at",
+];
+pub const SEMINARS: &[&str] = &[
+    "id",
+    "fabrique_id",
+    "participation_id",
+    "kind",
+    "number",
+    "status",
+    "scheduled_on",
+    "place",
+    "mode",
+    "attendance",
+    "held_at",
+    "cancelled_at",
+];
+pub const ROADMAP_ACTIONS: &[&str] = &[
+    "id",
+    "roadmap_id",
+    "position",
+    "title",
+    "lead",
+    "horizon",
+    "due_on",
+    "estimated_cost_cents",
+    "status",
+];
+pub const TERRITORIES: &[&str] = &[
+    "id",
+    "name",
+    "kind",
+    "code",
+    "department",
+    "region",
+    "population",
+    "latitude",
+    "longitude",
+];
+pub const FUNDING_LINES: &[&str] = &[
+    "id",
+    "fabrique_id",
+    "organization_id",
+    "kind",
+    "amount_cents",
+    "label",
+];
+/// The last three are personal data: for ANCT only.
+pub const PARTICIPATIONS: &[&str] = &[
+    "id",
+    "fabrique_id",
+    "territory_id",
+    "status",
+    "focus",
+    "applied_at",
+    "accepted_at",
+    "activated_at",
+    "completed_at",
+    "withdrawn_at",
+    "sponsor_name",
+    "sponsor_mandate",
+    "motivation",
+];
+
+/// Every dataset and its columns (all of them, personal ones included).
+pub const DATASETS: &[(&str, &[&str])] = &[
+    ("fabriques", FABRIQUES),
+    ("participations", PARTICIPATIONS),
+    ("seminars", SEMINARS),
+    ("roadmap_actions", ROADMAP_ACTIONS),
+    ("territories", TERRITORIES),
+    ("funding_lines", FUNDING_LINES),
+];
+
+/// Licence of the public datasets (the open-data catalogue).
 pub const LICENCE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,19 +186,7 @@ pub async fn export_csv(
                 fabrique::Entity::find().filter(fabrique::Column::Id.in_subquery(ids)),
                 fabrique::Column::Id,
                 |m| m.id,
-                h(&[
-                    "id",
-                    "title",
-                    "theme",
-                    "programme_id",
-                    "status",
-                    "planned_start",
-                    "actual_start",
-                    "end_date",
-                    "min_territories",
-                    "max_territories",
-                    "created_at",
-                ]),
+                h(FABRIQUES),
                 |m: &fabrique::Model| {
                     vec![
                         m.id.to_string(),
@@ -132,28 +205,18 @@ pub async fn export_csv(
                 format,
             )),
             "participations" => {
-                let mut cols = vec![
-                    "id",
-                    "fabrique_id",
-                    "territory_id",
-                    "status",
-                    "focus",
-                    "applied_at",
-                    "accepted_at",
-                    "activated_at",
-                    "completed_at",
-                    "withdrawn_at",
-                ];
-                if anct {
-                    cols.extend(["sponsor_name", "sponsor_mandate", "motivation"]);
-                }
+                let cols: &[&str] = if anct {
+                    PARTICIPATIONS
+                } else {
+                    &PARTICIPATIONS[..PARTICIPATIONS.len() - 3]
+                };
                 Box::pin(stream(
                     db,
                     participation::Entity::find()
                         .filter(participation::Column::FabriqueId.in_subquery(ids)),
                     participation::Column::Id,
                     |m| m.id,
-                    h(&cols),
+                    h(cols),
                     move |m: &participation::Model| {
                         let mut r = vec![
                             m.id.to_string(),
@@ -184,20 +247,7 @@ pub async fn export_csv(
                 seminar::Entity::find().filter(seminar::Column::FabriqueId.in_subquery(ids)),
                 seminar::Column::Id,
                 |m| m.id,
-                h(&[
-                    "id",
-                    "fabrique_id",
-                    "participation_id",
-                    "kind",
-                    "number",
-                    "status",
-                    "scheduled_on",
-                    "place",
-                    "mode",
-                    "attendance",
-                    "held_at",
-                    "cancelled_at",
-                ]),
+                h(SEMINARS),
                 |m: &seminar::Model| {
                     vec![
                         m.id.to_string(),
@@ -245,17 +295,7 @@ pub async fn export_csv(
                 ),
                 roadmap_action::Column::Id,
                 |m| m.id,
-                h(&[
-                    "id",
-                    "roadmap_id",
-                    "position",
-                    "title",
-                    "lead",
-                    "horizon",
-                    "due_on",
-                    "estimated_cost_cents",
-                    "status",
-                ]),
+                h(ROADMAP_ACTIONS),
                 |m: &roadmap_action::Model| {
                     vec![
                         m.id.to_string(),
@@ -276,17 +316,7 @@ pub async fn export_csv(
                 territory::Entity::find(),
                 territory::Column::Id,
                 |m| m.id,
-                h(&[
-                    "id",
-                    "name",
-                    "kind",
-                    "code",
-                    "department",
-                    "region",
-                    "population",
-                    "latitude",
-                    "longitude",
-                ]),
+                h(TERRITORIES),
                 |m: &territory::Model| {
                     vec![
                         m.id.to_string(),
@@ -322,14 +352,7 @@ pub async fn export_csv(
                         .filter(funding_line::Column::FabriqueId.in_subquery(ids)),
                     funding_line::Column::Id,
                     |m| m.id,
-                    h(&[
-                        "id",
-                        "fabrique_id",
-                        "organization_id",
-                        "kind",
-                        "amount_cents",
-                        "label",
-                    ]),
+                    h(FUNDING_LINES),
                     |m: &funding_line::Model| {
                         vec![
                             m.id.to_string(),

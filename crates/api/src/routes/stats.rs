@@ -125,6 +125,8 @@ pub struct Dictionary {
     /// What "the selected Fabriques" means.
     pub selection: &'static str,
     pub figures: Vec<crate::dictionary::Definition>,
+    /// The columns of the CSV exports.
+    pub columns: Vec<crate::dictionary::Definition>,
 }
 
 /// The data dictionary (also `docs/data-dictionary.md`). Public.
@@ -138,6 +140,7 @@ pub async fn get_stats_dictionary(_caller: MaybeCaller) -> web::Json<Dictionary>
     web::Json(Dictionary {
         selection: crate::dictionary::SELECTION,
         figures: crate::dictionary::FIGURES.to_vec(),
+        columns: crate::dictionary::COLUMNS.to_vec(),
     })
 }
 
