@@ -11,6 +11,7 @@ mod m20261128_000004_feed;
 mod m20261128_000005_external_ids;
 mod m20261128_000006_clients_webhooks;
 mod m20261128_000007_reference;
+mod m20261128_000008_wider_region;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_external_ids::Migration),
             Box::new(m20261128_000006_clients_webhooks::Migration),
             Box::new(m20261128_000007_reference::Migration),
+            Box::new(m20261128_000008_wider_region::Migration),
         ]
     }
 }

@@ -69,8 +69,21 @@ enum Command {
     /// Load data into an empty database.
     Seed {
         /// The real Fabriques of the public record (shared/reference/public-fabriques.md).
-        #[arg(long, required = true)]
+        #[arg(
+            long,
+            required_unless_present = "synthetic",
+            conflicts_with = "synthetic"
+        )]
         demo: bool,
+        /// A deterministic synthetic dataset drawn from the official geography.
+        #[arg(long)]
+        synthetic: bool,
+        /// How many synthetic Fabriques.
+        #[arg(long, default_value_t = 1000, requires = "synthetic")]
+        fabriques: usize,
+        /// The synthetic dataset's seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1, requires = "synthetic")]
+        seed: u64,
         #[command(flatten)]
         db: DbSettings,
     },
@@ -150,11 +163,28 @@ pub fn main() -> ExitCode {
         Some(Command::Client { action, db }) => {
             runtime().and_then(|rt| rt.block_on(client(action, &db)))
         }
-        Some(Command::Seed { demo: _, db }) => runtime().and_then(|rt| {
+        Some(Command::Seed {
+            demo: _,
+            synthetic,
+            fabriques,
+            seed,
+            db,
+        }) => runtime().and_then(|rt| {
             rt.block_on(async {
                 init_logs(LogFormat::Text);
                 let conn = crate::db::connect_and_migrate(&db.url()).await?;
-                crate::seed::demo(&conn).await
+                if synthetic {
+                    let started = std::time::Instant::now();
+                    let counts = crate::synthetic::seed(&conn, fabriques, seed).await?;
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        ?counts,
+                        "synthetic dataset written"
+                    );
+                    Ok(())
+                } else {
+                    crate::seed::demo(&conn).await
+                }
             })
         }),
     };

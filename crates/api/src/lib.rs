@@ -20,6 +20,7 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod store;
+pub mod synthetic;
 pub mod webhooks;
 
 pub use startup::Application;

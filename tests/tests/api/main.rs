@@ -23,5 +23,6 @@ mod preconditions;
 mod ratelimit;
 mod reference;
 mod stats;
+mod synthetic;
 mod webhooks;
 mod year;

@@ -210,6 +210,17 @@ async fn territories_are_filled_and_checked_from_the_reference(app: TestApp) {
     assert_eq!(r.body["name"], "Awala-Yalimapo");
     assert_eq!(r.body["region"], "03");
 
+    // An overseas collectivity: three-digit department and region (stored on both engines).
+    let r = app
+        .post(
+            "/api/v1/territories",
+            json!({"kind": "commune", "code": "97502"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["department"], "975");
+    assert_eq!(r.body["region"], "975");
+
     // Unknown code: 422 naming it.
     let r = app
         .post(
