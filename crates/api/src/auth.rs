@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use anyhow::{Context, bail};
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
@@ -722,23 +722,67 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(token.trim().to_owned()))
 }
 
-/// Checks the token; for a machine client's token, also that the client is still active, so
-/// that revoking a client takes effect on its next request, not when its token expires.
-async fn authenticate(
-    token: Option<String>,
-    keys: Option<web::Data<Arc<JwtKeys>>>,
-    db: Option<web::Data<DatabaseConnection>>,
-) -> Result<Option<Caller>, ApiError> {
-    let Some(token) = token else {
+/// A request's bearer token, verified once: the rate limiter, the idempotency middleware and
+/// the extractors share the outcome through the request's extensions.
+#[derive(Clone)]
+struct Verified(Result<Claims, String>);
+
+/// A machine client's row, read once per request (quota, then revocation).
+#[derive(Clone)]
+struct ClientRow(Option<entity::api_client::Model>);
+
+/// The claims of the request's bearer token; `None` without one.
+pub fn verified(req: &HttpRequest) -> Result<Option<Claims>, ApiError> {
+    let Some(token) = bearer(req)? else {
         return Ok(None);
     };
-    let keys =
-        keys.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data")))?;
-    let c = keys.verify(&token)?;
+    let cached = req.extensions().get::<Verified>().cloned();
+    let outcome = match cached {
+        Some(Verified(outcome)) => outcome,
+        None => {
+            let keys = req.app_data::<web::Data<Arc<JwtKeys>>>().ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data"))
+            })?;
+            // `verify` refuses only with Unauthorized: its message is all there is to keep.
+            let outcome = keys.verify(&token).map_err(|e| e.to_string());
+            req.extensions_mut().insert(Verified(outcome.clone()));
+            outcome
+        }
+    };
+    outcome.map(Some).map_err(ApiError::Unauthorized)
+}
+
+/// The machine client `cid` of the request's token, read from the database once per request.
+pub async fn client_row(
+    req: &HttpRequest,
+    cid: Uuid,
+) -> Result<Option<entity::api_client::Model>, ApiError> {
+    use sea_orm::EntityTrait;
+    if let Some(ClientRow(row)) = req.extensions().get::<ClientRow>().cloned() {
+        return Ok(row);
+    }
+    let db = req
+        .app_data::<web::Data<DatabaseConnection>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
+    let row = entity::api_client::Entity::find_by_id(cid)
+        .one(db.get_ref())
+        .await?;
+    req.extensions_mut().insert(ClientRow(row.clone()));
+    Ok(row)
+}
+
+/// Checks the token; for a machine client's token, also that the client is still active, so
+/// that revoking a client takes effect on its next request, not when its token expires.
+async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
+    let Some(c) = verified(&req)? else {
+        return Ok(None);
+    };
     if let Some(cid) = c.cid {
-        let db = db
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
-        if !crate::store::clients::is_active(db.get_ref(), cid).await? {
+        let active = client_row(&req, cid)
+            .await?
+            .is_some_and(|m| m.status == crate::store::clients::ACTIVE);
+        if !active {
             return Err(ApiError::Unauthorized(
                 "this client has been revoked".into(),
             ));
@@ -756,10 +800,7 @@ async fn authenticate(
 fn authenticate_request(
     req: &HttpRequest,
 ) -> LocalBoxFuture<'static, Result<Option<Caller>, ApiError>> {
-    let token = bearer(req);
-    let keys = req.app_data::<web::Data<Arc<JwtKeys>>>().cloned();
-    let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
-    Box::pin(async move { authenticate(token?, keys, db).await })
+    Box::pin(authenticate(req.clone()))
 }
 
 impl FromRequest for Caller {

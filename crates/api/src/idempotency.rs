@@ -20,7 +20,6 @@ use entity::idempotency_key::{ActiveModel, Column, Entity, Model};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
-use crate::auth::JwtKeys;
 use crate::error::ApiError;
 
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -37,12 +36,7 @@ enum Reservation {
 }
 
 fn client_of(req: &ServiceRequest) -> Option<String> {
-    let keys = req.app_data::<web::Data<std::sync::Arc<JwtKeys>>>()?;
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    let claims = keys.verify(token.trim()).ok()?;
+    let claims = crate::auth::verified(req.request()).ok().flatten()?;
     Some(format!("{}:{}", claims.role.as_str(), claims.sub))
 }
 

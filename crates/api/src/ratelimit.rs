@@ -9,7 +9,6 @@
 //! Counters live in each instance's memory: behind a load balancer with N instances a
 //! client may get up to N times its quota.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_extensible_rate_limit::HeaderCompatibleOutput;
@@ -18,9 +17,7 @@ use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, web};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::{DatabaseConnection, EntityTrait};
 
-use crate::auth::JwtKeys;
 use crate::config::ServiceOptions;
 use crate::error::ApiError;
 
@@ -29,27 +26,13 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 const WINDOW: Duration = Duration::from_secs(60);
 const EXEMPT: u64 = u64::MAX;
 
-fn bearer(req: &ServiceRequest) -> Option<&str> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
 /// Who the request counts against, and their quota per minute.
 pub fn input(
     req: &ServiceRequest,
 ) -> LocalBoxFuture<'static, Result<SimpleInput, actix_web::Error>> {
     let options = req.app_data::<web::Data<ServiceOptions>>().cloned();
-    let keys = req.app_data::<web::Data<Arc<JwtKeys>>>().cloned();
-    let db = req.app_data::<web::Data<DatabaseConnection>>().cloned();
     let exempt = req.path().starts_with("/health/");
-    let claims = keys
-        .as_ref()
-        .and_then(|k| bearer(req).and_then(|t| k.verify(t).ok()));
+    let http = req.request().clone();
     let ip = req
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -58,14 +41,18 @@ pub fn input(
         let options = options.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("ServiceOptions missing from app data"))
         })?;
+        // An invalid token counts as none here; the handler refuses it.
+        let claims = if exempt {
+            None
+        } else {
+            crate::auth::verified(&http).ok().flatten()
+        };
         let (key, max_requests) = match (exempt, claims) {
             (true, _) => ("exempt".to_owned(), EXEMPT),
-            (false, Some(c)) => match (c.cid, db) {
-                (Some(cid), Some(db)) => {
-                    let own = entity::api_client::Entity::find_by_id(cid)
-                        .one(db.get_ref())
-                        .await
-                        .map_err(ApiError::from)?
+            (false, Some(c)) => match c.cid {
+                Some(cid) => {
+                    let own = crate::auth::client_row(&http, cid)
+                        .await?
                         .and_then(|m| m.rate_limit_per_minute)
                         .and_then(|n| u64::try_from(n).ok());
                     (
@@ -73,7 +60,7 @@ pub fn input(
                         own.unwrap_or(options.rate_limit_per_minute),
                     )
                 }
-                _ => (
+                None => (
                     format!("token:{}:{}", c.role.as_str(), c.sub),
                     options.rate_limit_per_minute,
                 ),

@@ -214,15 +214,6 @@ pub async fn rotate(db: &impl ConnectionTrait, id: Uuid) -> Result<(Model, Strin
     Ok((a.update(db).await?, secret))
 }
 
-/// Whether the client exists and is active (checked on every request of a client token).
-pub async fn is_active(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, ApiError> {
-    Ok(Entity::find_by_id(id)
-        .filter(Column::Status.eq(ACTIVE))
-        .one(db)
-        .await?
-        .is_some())
-}
-
 /// The active client with this id and secret, or `None` (unknown, revoked or wrong secret:
 /// the caller is not told which).
 pub async fn authenticate(
