@@ -92,6 +92,9 @@ async fn insert_chunks<A>(txn: &impl sea_orm::ConnectionTrait, rows: Vec<A>) -> 
 where
     A: sea_orm::ActiveModelTrait + Send,
 {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        return insert_json(txn, rows).await;
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(400).collect();
@@ -100,6 +103,78 @@ where
             .await?;
     }
     Ok(())
+}
+
+/// PostgreSQL: the rows travel 5,000 at a time as one JSON parameter, unpacked by
+/// `json_populate_recordset`, as the reference geography is loaded. A multi-row `VALUES` list
+/// carries one bind parameter per cell (thousands per statement), which PostgreSQL parses,
+/// binds and plans slowly; this makes the 10,000-Fabrique dataset several times faster there.
+async fn insert_json<A>(txn: &impl sea_orm::ConnectionTrait, rows: Vec<A>) -> anyhow::Result<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    use sea_orm::{ActiveValue, IdenStatic, Iterable};
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    // The columns the rows set (every row sets the same ones): the others keep their default.
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| first.get(*c).is_set() || first.get(*c).is_unchanged())
+        .collect();
+    let table = sea_orm::EntityName::table_name(&<A::Entity as Default>::default()).to_owned();
+    let names = columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO \"{table}\" ({names}) SELECT {names} FROM json_populate_recordset(NULL::\"{table}\", $1::json)"
+    );
+    for chunk in rows.chunks(5000) {
+        let mut objects = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let mut object = serde_json::Map::with_capacity(columns.len());
+            for c in &columns {
+                let value = match row.get(*c) {
+                    ActiveValue::Set(v) | ActiveValue::Unchanged(v) => json_of(v)?,
+                    ActiveValue::NotSet => {
+                        anyhow::bail!("{table}.{} is set on some rows only", c.as_str())
+                    }
+                };
+                object.insert(c.as_str().to_owned(), value);
+            }
+            objects.push(serde_json::Value::Object(object));
+        }
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            sql.as_str(),
+            [sea_orm::Value::String(Some(serde_json::to_string(
+                &objects,
+            )?))],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// A cell as JSON, in the text form PostgreSQL reads back into the column's type.
+fn json_of(v: sea_orm::Value) -> anyhow::Result<serde_json::Value> {
+    use sea_orm::Value as V;
+    use serde_json::json;
+    Ok(match v {
+        V::Bool(b) => json!(b),
+        V::SmallInt(i) => json!(i),
+        V::Int(i) => json!(i),
+        V::BigInt(i) => json!(i),
+        V::Float(x) => json!(x),
+        V::Double(x) => json!(x),
+        V::String(s) => json!(s),
+        V::Uuid(u) => json!(u.map(|u| u.to_string())),
+        V::ChronoDate(d) => json!(d.map(|d| d.to_string())),
+        V::ChronoDateTimeUtc(t) => json!(t.map(|t| t.to_rfc3339())),
+        V::Json(j) => j.map_or(serde_json::Value::Null, |j| *j),
+        other => anyhow::bail!("no JSON form for {other:?}"),
+    })
 }
 
 /// Writes `n` Fabriques into an empty database.
