@@ -133,6 +133,10 @@ pub struct ServiceOptions {
     /// Timeout of one delivery attempt, in milliseconds.
     #[arg(long, env = "FABRIQUES_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// Seconds a computed figure (`/stats/overview`, `/stats/breakdown`) may be served from the
+    /// instance's cache while no write was journalled since; 0 turns the cache off.
+    #[arg(long, env = "FABRIQUES_STATS_CACHE_SECONDS", default_value_t = 30)]
+    pub stats_cache_seconds: u64,
 }
 
 impl Default for ServiceOptions {

@@ -8,6 +8,7 @@ pub mod dictionary;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod figures_cache;
 pub mod idempotency;
 pub mod journal;
 pub mod middleware;

@@ -55,6 +55,9 @@ impl Application {
             crate::webhooks::spawn(db.clone(), options.clone());
         }
         let rate_limited = options.rate_limit_per_minute > 0;
+        let figures = web::Data::new(crate::figures_cache::FiguresCache::new(
+            options.stats_cache_seconds,
+        ));
         let options = web::Data::new(options);
         // One counter store for all workers, built on the first worker (it needs its runtime).
         let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
@@ -79,6 +82,7 @@ impl Application {
                 .app_data(data_db.clone())
                 .app_data(keys.clone())
                 .app_data(options.clone())
+                .app_data(figures.clone())
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
                 // The idempotency middleware reads bodies up to the API's own limit.

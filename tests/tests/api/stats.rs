@@ -447,3 +447,104 @@ async fn breakdowns_group_the_same_figures(app: TestApp) {
     .await
     .assert_problem(400, "invalid_query");
 }
+
+fn cache_status(r: &crate::helpers::Resp) -> Option<String> {
+    r.headers
+        .get("cache-status")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+async fn figures_are_cached_until_a_write(app: TestApp) {
+    let analyst = app.token(Role::Analyst, None, None);
+    let overview = |token: Option<String>| {
+        let app = &app;
+        async move {
+            app.raw(
+                Method::GET,
+                "/api/v1/stats/overview",
+                token.as_deref(),
+                None,
+            )
+            .await
+        }
+    };
+    let first = overview(None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(cache_status(&first).as_deref(), Some("fabriques; fwd=miss"));
+    let again = overview(None).await;
+    assert_eq!(cache_status(&again).as_deref(), Some("fabriques; hit"));
+    assert_eq!(again.body, first.body);
+    // Another audience is another entry: the analyst sees drafts and funding.
+    let mine = overview(Some(analyst.clone())).await;
+    assert_eq!(cache_status(&mine).as_deref(), Some("fabriques; fwd=miss"));
+    assert!(mine.body.get("funding").is_some(), "{}", mine.body);
+    assert_eq!(
+        cache_status(&overview(Some(analyst.clone())).await).as_deref(),
+        Some("fabriques; hit")
+    );
+    let breakdown = "/api/v1/stats/breakdown?by=status";
+    let b1 = app.raw(Method::GET, breakdown, Some(&analyst), None).await;
+    assert_eq!(b1.status, 200, "{}", b1.body);
+    assert_eq!(cache_status(&b1).as_deref(), Some("fabriques; fwd=miss"));
+    let b2 = app.raw(Method::GET, breakdown, Some(&analyst), None).await;
+    assert_eq!(cache_status(&b2).as_deref(), Some("fabriques; hit"));
+    // A write through the API invalidates every entry.
+    let created = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Cache", "theme": "Eau", "planned_start": "2027-03-01"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let after = overview(Some(analyst.clone())).await;
+    assert_eq!(
+        cache_status(&after).as_deref(),
+        Some("fabriques; fwd=stale")
+    );
+    assert_eq!(
+        after.body["fabriques"].as_i64().unwrap(),
+        mine.body["fabriques"].as_i64().unwrap() + 1,
+        "{}",
+        after.body
+    );
+    let b3 = app.raw(Method::GET, breakdown, Some(&analyst), None).await;
+    assert_eq!(cache_status(&b3).as_deref(), Some("fabriques; fwd=stale"));
+    assert_eq!(
+        group(&b3.body, Some("draft"))["fabriques"],
+        json!(1),
+        "{}",
+        b3.body
+    );
+    // Errors are not cached.
+    let bad = app
+        .raw(
+            Method::GET,
+            "/api/v1/stats/overview?status=nope",
+            None,
+            None,
+        )
+        .await;
+    bad.assert_problem(400, "invalid_query");
+    assert_eq!(cache_status(&bad), None);
+}
+
+async fn figures_are_computed_every_time_without_the_cache(app: TestApp) {
+    for _ in 0..2 {
+        let r = app
+            .raw(Method::GET, "/api/v1/stats/overview", None, None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(cache_status(&r), None);
+    }
+}
+
+both_engines!(figures_are_cached_until_a_write);
+
+fn no_cache() -> fabriques_api::config::ServiceOptions {
+    fabriques_api::config::ServiceOptions {
+        stats_cache_seconds: 0,
+        ..crate::helpers::test_options()
+    }
+}
+
+both_engines!(with super::no_cache(); figures_are_computed_every_time_without_the_cache);

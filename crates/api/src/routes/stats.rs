@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::figures_cache::FiguresCache;
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -100,23 +102,38 @@ impl StatsParams {
 #[utoipa::path(
     tag = "stats", operation_id = "get_stats_overview",
     params(StatsParams),
-    responses((status = 200, body = Overview), PublicListProblems),
+    responses((status = 200, body = Overview, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), PublicListProblems),
     security((), ("bearer" = []))
 )]
 #[get("/stats/overview")]
 pub async fn get_stats_overview(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<FiguresCache>,
     caller: MaybeCaller,
     Query(p): Query<StatsParams>,
-) -> ApiResult<web::Json<Overview>> {
+) -> ApiResult<HttpResponse> {
     let caller = caller.0;
     let with_funding = caller
         .as_ref()
         .is_some_and(|c| role_allows(c.role, Permission::ReadStats));
-    Ok(web::Json(
-        crate::store::stats::overview(db.get_ref(), caller.as_ref(), &p.filters(), with_funding)
-            .await?,
-    ))
+    let key = cache_key(&req, caller.as_ref(), with_funding);
+    let filters = p.filters();
+    cache
+        .json(db.get_ref(), key, || {
+            crate::store::stats::overview(db.get_ref(), caller.as_ref(), &filters, with_funding)
+        })
+        .await
+}
+
+/// What the figures depend on: the request, and what the caller may see.
+fn cache_key(req: &HttpRequest, caller: Option<&crate::auth::Caller>, funding: bool) -> String {
+    format!(
+        "{}?{} drafts={} funding={funding}",
+        req.path(),
+        req.query_string(),
+        crate::store::fabriques::may_read_drafts(caller),
+    )
 }
 
 /// The data dictionary: how every figure is defined.
@@ -192,15 +209,17 @@ pub struct BreakdownParams {
 #[utoipa::path(
     tag = "stats", operation_id = "get_stats_breakdown",
     params(BreakdownParams),
-    responses((status = 200, body = Breakdown), crate::problems::ListProblems),
+    responses((status = 200, body = Breakdown, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), crate::problems::ListProblems),
     security(("bearer" = []))
 )]
 #[get("/stats/breakdown")]
 pub async fn get_stats_breakdown(
+    req: HttpRequest,
     db: web::Data<DatabaseConnection>,
+    cache: web::Data<FiguresCache>,
     caller: crate::auth::Caller,
     Query(p): Query<BreakdownParams>,
-) -> ApiResult<web::Json<Breakdown>> {
+) -> ApiResult<HttpResponse> {
     use crate::store::stats::By;
     caller.require(Permission::ReadStats)?;
     let by = By::parse(&p.by).ok_or_else(|| {
@@ -219,42 +238,48 @@ pub async fn get_stats_breakdown(
         region: &p.region,
         ..Filters::none()
     };
-    let groups = crate::store::stats::breakdown(db.get_ref(), Some(&caller), &filters, by).await?;
-    let labels = crate::store::stats::labels(db.get_ref(), by).await?;
-    let mut out: Vec<BreakdownGroup> = groups
-        .into_iter()
-        .map(
-            |(
-                key,
-                [
-                    fabriques,
-                    participations,
-                    territories_accompanied,
-                    seminars_held,
-                    roadmaps_adopted,
-                ],
-            )| {
-                BreakdownGroup {
-                    label: key.as_ref().and_then(|k| labels.get(k).cloned()),
-                    key,
-                    fabriques,
-                    participations,
-                    territories_accompanied,
-                    seminars_held,
-                    roadmaps_adopted,
-                }
-            },
-        )
-        .collect();
-    // BTreeMap puts None first: move it last.
-    out.sort_by(|a, b| match (&a.key, &b.key) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, _) => std::cmp::Ordering::Greater,
-        (_, None) => std::cmp::Ordering::Less,
-        (x, y) => x.cmp(y),
-    });
-    Ok(web::Json(Breakdown {
-        by: p.by,
-        groups: out,
-    }))
+    let key = cache_key(&req, Some(&caller), true);
+    cache
+        .json(db.get_ref(), key, || async {
+            let groups =
+                crate::store::stats::breakdown(db.get_ref(), Some(&caller), &filters, by).await?;
+            let labels = crate::store::stats::labels(db.get_ref(), by).await?;
+            let mut out: Vec<BreakdownGroup> = groups
+                .into_iter()
+                .map(
+                    |(
+                        key,
+                        [
+                            fabriques,
+                            participations,
+                            territories_accompanied,
+                            seminars_held,
+                            roadmaps_adopted,
+                        ],
+                    )| {
+                        BreakdownGroup {
+                            label: key.as_ref().and_then(|k| labels.get(k).cloned()),
+                            key,
+                            fabriques,
+                            participations,
+                            territories_accompanied,
+                            seminars_held,
+                            roadmaps_adopted,
+                        }
+                    },
+                )
+                .collect();
+            // BTreeMap puts None first: move it last.
+            out.sort_by(|a, b| match (&a.key, &b.key) {
+                (None, None) => std::cmp::Ordering::Equal,
+                (None, _) => std::cmp::Ordering::Greater,
+                (_, None) => std::cmp::Ordering::Less,
+                (x, y) => x.cmp(y),
+            });
+            Ok(Breakdown {
+                by: p.by.clone(),
+                groups: out,
+            })
+        })
+        .await
 }

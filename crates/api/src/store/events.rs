@@ -143,3 +143,22 @@ pub async fn head_cursor(db: &impl ConnectionTrait) -> Result<Option<String>, Ap
         .as_ref()
         .map(cursor_of))
 }
+
+/// A value that changes when a write is committed through the API: the latest journal entry,
+/// by (txid, id), one read of the feed's index. Read before computing something cached, it
+/// tells whether the cached value may have been overtaken. What it cannot see: rows written
+/// without a journal entry, and, on PostgreSQL, a transaction that commits after a later one
+/// (its txid is lower, so the latest entry stays the same) until the next write. The figures
+/// cache bounds both with a time to live.
+pub async fn data_version(db: &impl ConnectionTrait) -> Result<String, ApiError> {
+    let head: Option<(i64, Uuid)> = Entity::find()
+        .select_only()
+        .column(Column::Txid)
+        .column(Column::Id)
+        .order_by_desc(Column::Txid)
+        .order_by_desc(Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(head.map(|(t, id)| format!("{t}.{id}")).unwrap_or_default())
+}
