@@ -12,6 +12,7 @@ mod m20261128_000005_external_ids;
 mod m20261128_000006_clients_webhooks;
 mod m20261128_000007_reference;
 mod m20261128_000008_wider_region;
+mod m20261128_000009_programme_index;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_clients_webhooks::Migration),
             Box::new(m20261128_000007_reference::Migration),
             Box::new(m20261128_000008_wider_region::Migration),
+            Box::new(m20261128_000009_programme_index::Migration),
         ]
     }
 }

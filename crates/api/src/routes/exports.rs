@@ -13,6 +13,7 @@ use crate::extract::Query;
 use crate::problems::ListProblems;
 use crate::store::exports::{Format, cell, stream};
 use crate::store::fabriques::Filters;
+use crate::store::stats::of_selected;
 
 /// Licence of the public datasets (the open-data catalogue).
 pub const FABRIQUES: &[&str] = &[
@@ -212,8 +213,10 @@ pub async fn export_csv(
                 };
                 Box::pin(stream(
                     db,
-                    participation::Entity::find()
-                        .filter(participation::Column::FabriqueId.in_subquery(ids)),
+                    participation::Entity::find().filter(of_selected(
+                        (participation::Entity, participation::Column::FabriqueId),
+                        &ids,
+                    )),
                     participation::Column::Id,
                     |m| m.id,
                     h(cols),
@@ -244,7 +247,10 @@ pub async fn export_csv(
             }
             "seminars" => Box::pin(stream(
                 db,
-                seminar::Entity::find().filter(seminar::Column::FabriqueId.in_subquery(ids)),
+                seminar::Entity::find().filter(of_selected(
+                    (seminar::Entity, seminar::Column::FabriqueId),
+                    &ids,
+                )),
                 seminar::Column::Id,
                 |m| m.id,
                 h(SEMINARS),
@@ -348,8 +354,10 @@ pub async fn export_csv(
                 public = false;
                 Box::pin(stream(
                     db,
-                    funding_line::Entity::find()
-                        .filter(funding_line::Column::FabriqueId.in_subquery(ids)),
+                    funding_line::Entity::find().filter(of_selected(
+                        (funding_line::Entity, funding_line::Column::FabriqueId),
+                        &ids,
+                    )),
                     funding_line::Column::Id,
                     |m| m.id,
                     h(FUNDING_LINES),

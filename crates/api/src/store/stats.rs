@@ -37,6 +37,21 @@ pub fn selected(caller: Option<&Caller>, f: &Filters<'_>) -> Result<SelectStatem
     .into_query())
 }
 
+/// "`fk` is one of the selected Fabriques", for a table that refers to Fabriques (never
+/// `fabriques` itself): a correlated `EXISTS` on the selection. SQLite then walks the outer
+/// table in key order and probes each row's Fabrique by primary key, where `fk IN (…)` made it
+/// gather and sort every selected row for each keyset page (a whole-table export went four
+/// times slower); PostgreSQL plans both forms as the same semi-join.
+pub fn of_selected<T, C>(fk: (T, C), ids: &SelectStatement) -> Expr
+where
+    T: sea_orm::sea_query::IntoIden,
+    C: sea_orm::sea_query::IntoIden,
+{
+    let mut q = ids.clone();
+    q.and_where(Expr::col((fabrique::Entity, fabrique::Column::Id)).equals(fk));
+    Expr::exists(q)
+}
+
 fn participations_of(ids: &SelectStatement) -> SelectStatement {
     Query::select()
         .column(part::Column::Id)
