@@ -247,24 +247,15 @@ pub async fn get_stats_breakdown(
             let mut out: Vec<BreakdownGroup> = groups
                 .into_iter()
                 .map(
-                    |(
-                        key,
-                        [
-                            fabriques,
-                            participations,
-                            territories_accompanied,
-                            seminars_held,
-                            roadmaps_adopted,
-                        ],
-                    )| {
+                    |(key, [fabriques, participations, territories, seminars, roadmaps])| {
                         BreakdownGroup {
                             label: key.as_ref().and_then(|k| labels.get(k).cloned()),
                             key,
                             fabriques,
                             participations,
-                            territories_accompanied,
-                            seminars_held,
-                            roadmaps_adopted,
+                            territories_accompanied: territories,
+                            seminars_held: seminars,
+                            roadmaps_adopted: roadmaps,
                         }
                     },
                 )
