@@ -10,9 +10,7 @@ use std::io::Read;
 
 use anyhow::Context;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 const COMMUNES: &[u8] = include_bytes!("../../../reference/cog/communes.csv.gz");
@@ -61,26 +59,95 @@ fn rows(gz: &[u8]) -> anyhow::Result<Vec<csv::StringRecord>> {
         .context("reading reference CSV")
 }
 
-fn text(v: &str) -> serde_json::Value {
-    v.into()
+/// How a column is read from its CSV row (by field index).
+#[derive(Clone, Copy)]
+enum Cell {
+    Text(usize),
+    /// Empty is null.
+    OptText(usize),
+    /// Not a number is null.
+    OptInt(usize),
+    /// The field, normalized for search.
+    Search(usize),
 }
 
-fn opt_text(v: &str) -> serde_json::Value {
-    if v.is_empty() {
-        serde_json::Value::Null
-    } else {
-        v.into()
+impl Cell {
+    fn read(self, r: &csv::StringRecord) -> serde_json::Value {
+        let field = |i: usize| r.get(i).unwrap_or_default();
+        match self {
+            Cell::Text(i) => field(i).into(),
+            Cell::OptText(i) if field(i).is_empty() => serde_json::Value::Null,
+            Cell::OptText(i) => field(i).into(),
+            Cell::OptInt(i) => field(i)
+                .parse::<i64>()
+                .map(Into::into)
+                .unwrap_or(serde_json::Value::Null),
+            Cell::Search(i) => normalize(field(i)).into(),
+        }
     }
 }
 
-fn opt_int(v: &str) -> serde_json::Value {
-    v.parse::<i64>()
-        .map(Into::into)
-        .unwrap_or(serde_json::Value::Null)
+/// A reference table and where its columns come from in its CSV.
+struct Table {
+    name: &'static str,
+    csv: &'static [u8],
+    columns: &'static [(&'static str, Cell)],
 }
 
-/// Inserts every row in one statement: the rows travel as one JSON parameter, unpacked by the
-/// database (`json_populate_recordset` on PostgreSQL, `json_each` on SQLite).
+/// In load order (regions first: the others name them).
+const TABLES: [Table; 4] = [
+    Table {
+        name: "ref_regions",
+        csv: REGIONS,
+        columns: &[
+            ("code", Cell::Text(0)),
+            ("name", Cell::Text(1)),
+            ("search", Cell::Search(1)),
+            ("chef_lieu", Cell::OptText(2)),
+        ],
+    },
+    Table {
+        name: "ref_departments",
+        csv: DEPARTMENTS,
+        columns: &[
+            ("code", Cell::Text(0)),
+            ("name", Cell::Text(1)),
+            ("search", Cell::Search(1)),
+            ("region", Cell::Text(2)),
+            ("chef_lieu", Cell::OptText(3)),
+        ],
+    },
+    Table {
+        name: "ref_epci",
+        csv: EPCI,
+        columns: &[
+            ("siren", Cell::Text(0)),
+            ("name", Cell::Text(1)),
+            ("search", Cell::Search(1)),
+            ("kind", Cell::Text(2)),
+            ("population", Cell::OptInt(3)),
+            ("departments", Cell::Text(4)),
+            ("regions", Cell::Text(5)),
+            ("member_count", Cell::OptInt(6)),
+        ],
+    },
+    Table {
+        name: "ref_communes",
+        csv: COMMUNES,
+        columns: &[
+            ("code", Cell::Text(0)),
+            ("name", Cell::Text(1)),
+            ("search", Cell::Search(1)),
+            ("department", Cell::Text(2)),
+            ("region", Cell::Text(3)),
+            ("epci_siren", Cell::OptText(4)),
+            ("population", Cell::OptInt(5)),
+            ("postal_codes", Cell::Text(6)),
+        ],
+    },
+];
+
+/// Inserts every row in one statement (`crate::db::insert_json`).
 async fn insert_all(
     db: &impl ConnectionTrait,
     table: &str,
@@ -93,30 +160,7 @@ async fn insert_all(
             serde_json::Value::Object(columns.iter().map(|c| (*c).to_owned()).zip(row).collect())
         })
         .collect();
-    let json = serde_json::to_string(&objects)?;
-    let cols = columns.join(", ");
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => format!(
-            "INSERT INTO {table} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{table}, $1::json)"
-        ),
-        _ => format!(
-            "INSERT INTO {table} ({cols}) SELECT {} FROM json_each(?)",
-            columns
-                .iter()
-                .map(|c| format!("json_extract(value, '$.{c}')"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [Value::String(Some(json))],
-    ))
-    .await
-    .with_context(|| format!("loading {table}"))?;
-    Ok(())
+    crate::db::insert_json(db, table, columns, &objects).await
 }
 
 async fn loaded_version(db: &impl ConnectionTrait) -> anyhow::Result<Option<String>> {
@@ -157,110 +201,19 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
         txn.execute_unprepared(&format!("DELETE FROM {table}"))
             .await?;
     }
-    let regions = rows(REGIONS)?
-        .iter()
-        .map(|r| {
-            vec![
-                text(&r[0]),
-                text(&r[1]),
-                text(&normalize(&r[1])),
-                opt_text(&r[2]),
-            ]
-        })
-        .collect();
-    insert_all(
-        &txn,
-        "ref_regions",
-        &["code", "name", "search", "chef_lieu"],
-        regions,
-    )
-    .await?;
-    let departments = rows(DEPARTMENTS)?
-        .iter()
-        .map(|r| {
-            vec![
-                text(&r[0]),
-                text(&r[1]),
-                text(&normalize(&r[1])),
-                text(&r[2]),
-                opt_text(&r[3]),
-            ]
-        })
-        .collect();
-    insert_all(
-        &txn,
-        "ref_departments",
-        &["code", "name", "search", "region", "chef_lieu"],
-        departments,
-    )
-    .await?;
-    let epci = rows(EPCI)?
-        .iter()
-        .map(|r| {
-            vec![
-                text(&r[0]),
-                text(&r[1]),
-                text(&normalize(&r[1])),
-                text(&r[2]),
-                opt_int(&r[3]),
-                text(&r[4]),
-                text(&r[5]),
-                opt_int(&r[6]),
-            ]
-        })
-        .collect();
-    insert_all(
-        &txn,
-        "ref_epci",
-        &[
-            "siren",
-            "name",
-            "search",
-            "kind",
-            "population",
-            "departments",
-            "regions",
-            "member_count",
-        ],
-        epci,
-    )
-    .await?;
-    let communes = rows(COMMUNES)?
-        .iter()
-        .map(|r| {
-            vec![
-                text(&r[0]),
-                text(&r[1]),
-                text(&normalize(&r[1])),
-                text(&r[2]),
-                text(&r[3]),
-                opt_text(&r[4]),
-                opt_int(&r[5]),
-                text(&r[6]),
-            ]
-        })
-        .collect();
-    insert_all(
-        &txn,
-        "ref_communes",
-        &[
-            "code",
-            "name",
-            "search",
-            "department",
-            "region",
-            "epci_siren",
-            "population",
-            "postal_codes",
-        ],
-        communes,
-    )
-    .await?;
+    for table in TABLES {
+        let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        let values = rows(table.csv)?
+            .iter()
+            .map(|r| table.columns.iter().map(|(_, cell)| cell.read(r)).collect())
+            .collect();
+        insert_all(&txn, table.name, &names, values).await?;
+    }
     insert_all(
         &txn,
         "ref_meta",
         &["key", "value"],
-        vec![vec![text("cog"), text(&version)]],
+        vec![vec!["cog".into(), version.as_str().into()]],
     )
     .await?;
     txn.commit().await?;

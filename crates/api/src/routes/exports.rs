@@ -4,15 +4,12 @@ use actix_web::{HttpResponse, get, web};
 use entity::{fabrique, funding_line, participation, roadmap_action, seminar, territory};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::{MaybeCaller, Permission, role_allows};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::problems::ListProblems;
 use crate::store::exports::{Format, cell, stream};
-use crate::store::fabriques::Filters;
 use crate::store::stats::of_selected;
 
 /// Licence of the public datasets (the open-data catalogue).
@@ -103,30 +100,13 @@ pub const DATASETS: &[(&str, &[&str])] = &[
 /// Licence of the public datasets (the open-data catalogue).
 pub const LICENCE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExportParams {
+crate::selection_params!(ExportParams {
     /// `,` (default, RFC 4180) or `;` (French Excel).
     #[param(example = ";")]
-    pub sep: Option<String>,
+    sep: Option<String>,
     /// Start with a UTF-8 byte order mark (Excel needs it to read accents).
-    pub bom: Option<bool>,
-    /// Fabrique statuses, comma-separated or repeated (as for `GET /fabriques`).
-    pub status: Option<String>,
-    /// Text contained in the theme.
-    pub theme: Option<String>,
-    /// Programme ids.
-    pub programme: Option<String>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_from: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_to: Option<i32>,
-    /// Region codes.
-    pub region: Option<String>,
-}
+    bom: Option<bool>,
+});
 
 fn h(cols: &[&str]) -> Vec<String> {
     cols.iter().map(|c| (*c).to_owned()).collect()
@@ -166,16 +146,7 @@ pub async fn export_csv(
         },
         bom: p.bom.unwrap_or(false),
     };
-    let filters = Filters {
-        status: &p.status,
-        theme: p.theme.as_deref(),
-        programme: &p.programme,
-        year: p.year,
-        year_from: p.year_from,
-        year_to: p.year_to,
-        region: &p.region,
-        ..Filters::none()
-    };
+    let filters = p.filters();
     let ids = crate::store::stats::selected(caller.as_ref(), &filters)?;
     let db = db.get_ref().clone();
     let anct = caller.as_ref().is_some_and(|c| c.is_anct());

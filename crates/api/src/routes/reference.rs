@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use entity::{ref_commune, ref_department, ref_epci, ref_region};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -99,6 +99,25 @@ pub struct RegionRef {
     pub name: String,
 }
 
+impl From<ref_department::Model> for DepartmentRef {
+    fn from(d: ref_department::Model) -> Self {
+        DepartmentRef {
+            code: d.code,
+            name: d.name,
+            region: d.region,
+        }
+    }
+}
+
+impl From<ref_region::Model> for RegionRef {
+    fn from(r: ref_region::Model) -> Self {
+        RegionRef {
+            code: r.code,
+            name: r.name,
+        }
+    }
+}
+
 crate::page_schema!(CommuneRefPage, CommuneRef);
 crate::page_schema!(EpciRefPage, EpciRef);
 crate::page_schema!(DepartmentRefPage, DepartmentRef);
@@ -134,6 +153,35 @@ fn q_of(q: &Option<String>) -> Option<&str> {
     q.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A reference table's search column, code column, and the code of a row.
+type Keys<E> = (
+    <E as EntityTrait>::Column,
+    <E as EntityTrait>::Column,
+    fn(&<E as EntityTrait>::Model) -> String,
+);
+
+/// One page of a reference table: `q` narrowed by the search words (name words or the start
+/// of the code), ordered by the code after the cursor, as the API's page of `T`.
+async fn search_page<E, T>(
+    req: &HttpRequest,
+    db: &DatabaseConnection,
+    mut q: Select<E>,
+    (search, code, key): Keys<E>,
+    (text, cursor, limit): (&Option<String>, &Option<String>, Option<u64>),
+) -> ApiResult<HttpResponse>
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait + sea_orm::sea_query::IntoColumnRef + Copy,
+    T: Serialize + From<E::Model>,
+{
+    if let Some(text) = q_of(text) {
+        q = q.filter(matches(text, search, code));
+    }
+    let page = page(db, q, code, key, cursor, limit).await?;
+    let items: Vec<T> = page.items.into_iter().map(T::from).collect();
+    Ok(crate::pagination::respond(req, items, page.next, None))
+}
+
 /// Search the current communes.
 #[utoipa::path(
     tag = "reference", operation_id = "list_reference_communes",
@@ -149,25 +197,19 @@ pub async fn list_reference_communes(
     Query(p): Query<CommuneParams>,
 ) -> ApiResult<HttpResponse> {
     use ref_commune::Column as C;
-    let mut q = ref_commune::Entity::find();
-    if let Some(text) = q_of(&p.q) {
-        q = q.filter(matches(text, C::Search, C::Code));
-    }
     let departments = split_list(&p.department);
+    let mut q = ref_commune::Entity::find();
     if !departments.is_empty() {
         q = q.filter(C::Department.is_in(departments));
     }
-    let page = page(
+    search_page::<_, CommuneRef>(
+        &req,
         db.get_ref(),
         q,
-        C::Code,
-        |m| m.code.clone(),
-        &p.cursor,
-        p.limit,
+        (C::Search, C::Code, |m| m.code.clone()),
+        (&p.q, &p.cursor, p.limit),
     )
-    .await?;
-    let items: Vec<CommuneRef> = page.items.into_iter().map(Into::into).collect();
-    Ok(crate::pagination::respond(&req, items, page.next, None))
+    .await
 }
 
 /// Read a current commune by its INSEE code.
@@ -206,21 +248,14 @@ pub async fn list_reference_epci(
     Query(p): Query<RefParams>,
 ) -> ApiResult<HttpResponse> {
     use ref_epci::Column as C;
-    let mut q = ref_epci::Entity::find();
-    if let Some(text) = q_of(&p.q) {
-        q = q.filter(matches(text, C::Search, C::Siren));
-    }
-    let page = page(
+    search_page::<_, EpciRef>(
+        &req,
         db.get_ref(),
-        q,
-        C::Siren,
-        |m| m.siren.clone(),
-        &p.cursor,
-        p.limit,
+        ref_epci::Entity::find(),
+        (C::Search, C::Siren, |m| m.siren.clone()),
+        (&p.q, &p.cursor, p.limit),
     )
-    .await?;
-    let items: Vec<EpciRef> = page.items.into_iter().map(Into::into).collect();
-    Ok(crate::pagination::respond(&req, items, page.next, None))
+    .await
 }
 
 /// Read an EPCI by its SIREN.
@@ -259,29 +294,14 @@ pub async fn list_reference_departments(
     Query(p): Query<RefParams>,
 ) -> ApiResult<HttpResponse> {
     use ref_department::Column as C;
-    let mut q = ref_department::Entity::find();
-    if let Some(text) = q_of(&p.q) {
-        q = q.filter(matches(text, C::Search, C::Code));
-    }
-    let page = page(
+    search_page::<_, DepartmentRef>(
+        &req,
         db.get_ref(),
-        q,
-        C::Code,
-        |m| m.code.clone(),
-        &p.cursor,
-        p.limit,
+        ref_department::Entity::find(),
+        (C::Search, C::Code, |m| m.code.clone()),
+        (&p.q, &p.cursor, p.limit),
     )
-    .await?;
-    let items: Vec<DepartmentRef> = page
-        .items
-        .into_iter()
-        .map(|d| DepartmentRef {
-            code: d.code,
-            name: d.name,
-            region: d.region,
-        })
-        .collect();
-    Ok(crate::pagination::respond(&req, items, page.next, None))
+    .await
 }
 
 /// List or search the regions.
@@ -299,26 +319,12 @@ pub async fn list_reference_regions(
     Query(p): Query<RefParams>,
 ) -> ApiResult<HttpResponse> {
     use ref_region::Column as C;
-    let mut q = ref_region::Entity::find();
-    if let Some(text) = q_of(&p.q) {
-        q = q.filter(matches(text, C::Search, C::Code));
-    }
-    let page = page(
+    search_page::<_, RegionRef>(
+        &req,
         db.get_ref(),
-        q,
-        C::Code,
-        |m| m.code.clone(),
-        &p.cursor,
-        p.limit,
+        ref_region::Entity::find(),
+        (C::Search, C::Code, |m| m.code.clone()),
+        (&p.q, &p.cursor, p.limit),
     )
-    .await?;
-    let items: Vec<RegionRef> = page
-        .items
-        .into_iter()
-        .map(|r| RegionRef {
-            code: r.code,
-            name: r.name,
-        })
-        .collect();
-    Ok(crate::pagination::respond(&req, items, page.next, None))
+    .await
 }

@@ -6,15 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::figures_cache::FiguresCache;
 use sea_orm::DatabaseConnection;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{MaybeCaller, Permission, role_allows};
 use crate::error::ApiResult;
 use crate::extract::Query;
 use crate::problems::PublicListProblems;
-use crate::store::fabriques::Filters;
 
 /// Seminars of one kind by status.
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -60,42 +59,10 @@ pub struct Overview {
     pub funding: Option<FundingFigures>,
 }
 
-/// The filters of the Fabriques list that select what is counted.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct StatsParams {
-    /// Fabrique statuses, comma-separated or repeated.
-    pub status: Option<String>,
-    /// Text contained in the theme (case-insensitive).
-    pub theme: Option<String>,
-    /// Programme ids, comma-separated or repeated.
-    pub programme: Option<String>,
-    /// Year of the start (actual, else planned).
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_from: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_to: Option<i32>,
-    /// Region codes: Fabriques with a territory of one of them.
-    pub region: Option<String>,
-}
-
-impl StatsParams {
-    pub fn filters(&self) -> Filters<'_> {
-        Filters {
-            status: &self.status,
-            theme: self.theme.as_deref(),
-            programme: &self.programme,
-            year: self.year,
-            year_from: self.year_from,
-            year_to: self.year_to,
-            region: &self.region,
-            ..Filters::none()
-        }
-    }
-}
+crate::selection_params!(
+    /// The filters of the Fabriques list that select what is counted.
+    StatsParams {}
+);
 
 /// Headline figures: Fabriques, territories accompanied, participations, seminars, roadmaps.
 /// Public (no personal data); funding is added for analysts, ANCT staff and admins.
@@ -183,24 +150,11 @@ pub struct Breakdown {
     pub groups: Vec<BreakdownGroup>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct BreakdownParams {
+crate::selection_params!(BreakdownParams {
     /// `year`, `theme`, `programme`, `status`, `region`, `department` or `territory_kind`.
     #[param(example = "region")]
-    pub by: String,
-    pub status: Option<String>,
-    pub theme: Option<String>,
-    pub programme: Option<String>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_from: Option<i32>,
-    #[param(minimum = 2000, maximum = 2100)]
-    pub year_to: Option<i32>,
-    pub region: Option<String>,
-}
+    by: String,
+});
 
 /// The figures of the selected Fabriques by year, theme, programme, status, region,
 /// department or territory kind (analysts, ANCT staff and admins). By region, department or
@@ -228,16 +182,7 @@ pub async fn get_stats_breakdown(
             "by must be one of year, theme, programme, status, region, department, territory_kind",
         )
     })?;
-    let filters = Filters {
-        status: &p.status,
-        theme: p.theme.as_deref(),
-        programme: &p.programme,
-        year: p.year,
-        year_from: p.year_from,
-        year_to: p.year_to,
-        region: &p.region,
-        ..Filters::none()
-    };
+    let filters = p.filters();
     let key = cache_key(&req, Some(&caller), true);
     cache
         .json(db.get_ref(), key, || async {

@@ -983,3 +983,50 @@ pub async fn history(
         }
     }))
 }
+
+/// Declares a query-parameter struct made of its own fields followed by the Fabrique
+/// selection filters the figures and exports share with `GET /fabriques` (`status`, `theme`,
+/// `programme`, `year`, `year_from`, `year_to`, `region`), with `filters()`. A macro because
+/// serde's `flatten` does not work with `deny_unknown_fields`.
+#[macro_export]
+macro_rules! selection_params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// Fabrique statuses, comma-separated or repeated.
+            pub status: Option<String>,
+            /// Text contained in the theme (case-insensitive).
+            pub theme: Option<String>,
+            /// Programme ids, comma-separated or repeated.
+            pub programme: Option<String>,
+            /// Year of the start (actual, else planned).
+            #[param(minimum = 2000, maximum = 2100)]
+            pub year: Option<i32>,
+            #[param(minimum = 2000, maximum = 2100)]
+            pub year_from: Option<i32>,
+            #[param(minimum = 2000, maximum = 2100)]
+            pub year_to: Option<i32>,
+            /// Region codes: Fabriques with a territory of one of them.
+            pub region: Option<String>,
+        }
+
+        impl $name {
+            pub fn filters(&self) -> $crate::store::fabriques::Filters<'_> {
+                $crate::store::fabriques::Filters {
+                    status: &self.status,
+                    theme: self.theme.as_deref(),
+                    programme: &self.programme,
+                    year: self.year,
+                    year_from: self.year_from,
+                    year_to: self.year_to,
+                    region: &self.region,
+                    ..$crate::store::fabriques::Filters::none()
+                }
+            }
+        }
+    };
+}
