@@ -7,6 +7,20 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::auth::{JwtKeys, Role};
+
+/// A role named on the command line.
+fn role(s: &str) -> Result<Role, String> {
+    s.parse().map_err(|()| {
+        format!(
+            "unknown role `{s}`: one of {}",
+            Role::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
 use crate::config::{DbSettings, JwtSettings, LogFormat, Settings};
 
 #[derive(Parser)]
@@ -24,7 +38,7 @@ enum Command {
     Migrate(DbSettings),
     /// Mint a JWT for local use and print it alone on standard output.
     Token {
-        #[arg(long, value_enum, default_value = "admin")]
+        #[arg(long, value_parser = role, default_value = "admin")]
         role: Role,
         /// Organization id (required for a partner).
         #[arg(long)]
@@ -96,7 +110,7 @@ enum ClientCommand {
         #[arg(long)]
         name: String,
         /// Any role but admin.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = role)]
         role: Role,
         /// Organization id (required for a partner).
         #[arg(long)]
@@ -153,7 +167,9 @@ pub fn main() -> ExitCode {
             jwt,
             data_dir,
         }) => token(role, org, territory, &sub, ttl, &jwt, &data_dir),
-        Some(Command::Openapi { output }) => write_or_print(output, &crate::openapi::spec_json()),
+        Some(Command::Openapi { output }) => {
+            write_or_print(output, &crate::edge::openapi::spec_json())
+        }
         Some(Command::Dictionary { output }) => {
             write_or_print(output, &crate::dictionary::markdown())
         }
@@ -175,7 +191,7 @@ pub fn main() -> ExitCode {
                 let conn = crate::db::connect_and_migrate(&db.url()).await?;
                 if synthetic {
                     let started = std::time::Instant::now();
-                    let counts = crate::synthetic::seed(&conn, fabriques, seed).await?;
+                    let counts = crate::loaders::synthetic::seed(&conn, fabriques, seed).await?;
                     tracing::info!(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         ?counts,
@@ -183,7 +199,7 @@ pub fn main() -> ExitCode {
                     );
                     Ok(())
                 } else {
-                    crate::seed::demo(&conn).await
+                    crate::loaders::seed::demo(&conn).await
                 }
             })
         }),
@@ -245,7 +261,7 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// An API error as a message for the terminal.
-fn cli_error(e: crate::error::ApiError) -> anyhow::Error {
+fn cli_error(e: crate::edge::error::ApiError) -> anyhow::Error {
     let p = e.problem();
     let mut msg = p.detail;
     for f in p.errors {
@@ -255,15 +271,12 @@ fn cli_error(e: crate::error::ApiError) -> anyhow::Error {
 }
 
 async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
-    use crate::routes::clients::{ClientCredentials, ClientListParams, CreateClientRequest};
-    use crate::store::clients as store;
+    use crate::edge::error::ApiError;
+    use crate::edge::routes::clients::{ClientCredentials, CreateClientRequest};
+    use store::clients as store;
     use validator::Validate;
     let conn = crate::db::connect_and_migrate(&db.url()).await?;
-    let credentials = |(m, secret): (entity::api_client::Model, String)| ClientCredentials {
-        client_id: m.id,
-        client: m.into(),
-        client_secret: secret,
-    };
+    let fail = |e: ::store::StoreError| cli_error(ApiError::from(e));
     match action {
         ClientCommand::Create {
             name,
@@ -279,53 +292,49 @@ async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
                 territory_id: territory,
                 rate_limit_per_minute: rate_limit,
             };
-            req.validate()
-                .map_err(|e| cli_error(crate::error::ApiError::from(e)))?;
-            print_json(&credentials(
-                store::create(&conn, req).await.map_err(cli_error)?,
-            ))
-        }
-        ClientCommand::List => {
-            let mut cursor = None;
-            loop {
-                let page = store::list(
-                    &conn,
-                    &ClientListParams {
-                        status: None,
-                        organization_id: None,
-                        limit: Some(200),
-                        cursor: cursor.take(),
-                        count: None,
-                    },
-                )
+            req.validate().map_err(|e| cli_error(ApiError::from(e)))?;
+            let new = domain::directory::NewClient::try_from(req).map_err(cli_error)?;
+            let (secret, hash) = crate::auth::secrets::new_client_secret()
                 .await
                 .map_err(cli_error)?;
+            let c = store::create(&conn, new, hash).await.map_err(fail)?;
+            print_json(&ClientCredentials {
+                client_id: c.id,
+                client: c,
+                client_secret: secret,
+            })
+        }
+        ClientCommand::List => {
+            let mut page_request = domain::query::PageRequest {
+                limit: domain::query::MAX_LIMIT,
+                ..Default::default()
+            };
+            loop {
+                let page = store::list(&conn, None, None, &page_request)
+                    .await
+                    .map_err(fail)?;
                 for c in page.items {
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        c.id,
-                        c.role.as_str(),
-                        if c.revoked_at.is_some() {
-                            "revoked"
-                        } else {
-                            "active"
-                        },
-                        c.name
-                    );
+                    println!("{}\t{}\t{}\t{}", c.id, c.role, c.status, c.name);
                 }
                 match page.next {
-                    Some(next) => cursor = Some(next),
+                    Some(next) => page_request.after = Some(next),
                     None => return Ok(()),
                 }
             }
         }
-        ClientCommand::Revoke { id } => {
-            let m = store::revoke(&conn, id).await.map_err(cli_error)?;
-            print_json(&crate::routes::clients::ClientResponse::from(m))
+        ClientCommand::Revoke { id } => print_json(&store::revoke(&conn, id).await.map_err(fail)?),
+        ClientCommand::Rotate { id } => {
+            store::check_rotation(&conn, id).await.map_err(fail)?;
+            let (secret, hash) = crate::auth::secrets::new_client_secret()
+                .await
+                .map_err(cli_error)?;
+            let c = store::rotate(&conn, id, hash).await.map_err(fail)?;
+            print_json(&ClientCredentials {
+                client_id: c.id,
+                client: c,
+                client_secret: secret,
+            })
         }
-        ClientCommand::Rotate { id } => print_json(&credentials(
-            store::rotate(&conn, id).await.map_err(cli_error)?,
-        )),
     }
 }
 

@@ -13,7 +13,7 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
-    crate::reference::ensure_loaded(&db)
+    crate::loaders::reference::ensure_loaded(&db)
         .await
         .context("loading the reference geography")?;
     Ok(db)

@@ -1,27 +1,23 @@
-//! The fabriques HTTP API: actix-web handlers over the domain rules and the sea-orm store.
+//! The fabriques HTTP API and its `fabriques` binary, in four rooms:
+//!
+//! - [`edge`]: actix-web. Handlers and their DTOs (`edge::routes`), the extractors that parse
+//!   requests into typed inputs, the one error type, ETags, idempotency, rate limits, the
+//!   OpenAPI document.
+//! - [`auth`]: the JWT keys, each request's token and access, client and webhook secrets.
+//! - [`jobs`]: what runs in the background (webhook delivery, purges).
+//! - [`loaders`]: data put in from outside (the official geography, the demo data, the
+//!   synthetic dataset).
+//!
+//! The rules are the `domain` crate's; every database read and write is the `store` crate's.
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod dictionary;
-pub mod error;
-pub mod etag;
-pub mod extract;
-pub mod figures_cache;
-pub mod idempotency;
-pub mod journal;
-pub mod middleware;
-pub mod openapi;
-pub mod pagination;
-pub mod problems;
-pub mod ratelimit;
-pub mod reference;
-pub mod routes;
-pub mod seed;
+pub mod edge;
+pub mod jobs;
+pub mod loaders;
 pub mod startup;
-pub mod store;
-pub mod synthetic;
-pub mod webhooks;
 
 pub use startup::Application;

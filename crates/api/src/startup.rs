@@ -17,9 +17,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{JwtKeys, KeyOrigin};
 use crate::config::{ServiceOptions, Settings};
-use crate::error::ApiError;
-use crate::middleware::{KnownRoutes, fallback, request_context};
-use crate::openapi::ApiDoc;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::{KnownRoutes, fallback, request_context};
+use crate::edge::openapi::ApiDoc;
 
 pub struct Application {
     port: u16,
@@ -50,19 +50,19 @@ impl Application {
         options: ServiceOptions,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        crate::idempotency::spawn_purge(db.clone());
+        crate::jobs::purge::spawn(db.clone());
         if options.webhook_worker {
-            crate::webhooks::spawn(db.clone(), options.clone());
+            crate::jobs::webhooks::spawn(db.clone(), options.clone());
         }
         let rate_limited = options.rate_limit_per_minute > 0;
-        let figures = web::Data::new(crate::figures_cache::FiguresCache::new(
+        let figures = web::Data::new(crate::edge::figures_cache::FiguresCache::new(
             options.stats_cache_seconds,
         ));
         let options = web::Data::new(options);
         // One counter store for all workers, built on the first worker (it needs its runtime).
         let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
         let keys = web::Data::new(Arc::new(keys));
-        let spec = crate::openapi::spec();
+        let spec = crate::edge::openapi::spec();
         let known = web::Data::new(KnownRoutes::from_spec(&spec));
         let spec_json = web::Data::new(SpecJson(spec.to_json()?));
         let data_db = web::Data::new(db.clone());
@@ -71,10 +71,10 @@ impl Application {
                 backend
                     .get_or_init(|| InMemoryBackend::builder().build())
                     .clone(),
-                crate::ratelimit::input,
+                crate::edge::ratelimit::input,
             )
-            .request_allowed_transformation(Some(crate::ratelimit::allowed))
-            .request_denied_response(crate::ratelimit::denied)
+            .request_allowed_transformation(Some(crate::edge::ratelimit::allowed))
+            .request_denied_response(crate::edge::ratelimit::denied)
             .build();
             App::new()
                 .into_utoipa_app()
@@ -86,7 +86,9 @@ impl Application {
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
                 // The idempotency middleware reads bodies up to the API's own limit.
-                .app_data(web::PayloadConfig::new(crate::extract::MAX_BODY_BYTES))
+                .app_data(web::PayloadConfig::new(
+                    crate::edge::extract::MAX_BODY_BYTES,
+                ))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::bad_request(
                         "invalid_path_parameter",
@@ -94,13 +96,13 @@ impl Application {
                     )
                     .into()
                 }))
-                .service(crate::routes::health::live)
-                .service(crate::routes::health::ready)
-                .service(crate::routes::oauth::create_token)
-                .service(crate::routes::oauth::get_jwks)
+                .service(crate::edge::routes::health::live)
+                .service(crate::edge::routes::health::ready)
+                .service(crate::edge::routes::oauth::create_token)
+                .service(crate::edge::routes::oauth::get_jwks)
                 .service(
                     utoipa_actix_web::scope("/api/v1")
-                        .configure(crate::routes::configure)
+                        .configure(crate::edge::routes::configure)
                         .route("/openapi.json", web::get().to(serve_spec)),
                 )
                 .into_app()
@@ -114,7 +116,7 @@ impl Application {
                 )
                 .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
                 .default_service(web::to(fallback))
-                .wrap(from_fn(crate::idempotency::idempotency))
+                .wrap(from_fn(crate::edge::idempotency::idempotency))
                 .wrap(Condition::new(rate_limited, limiter))
                 // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))

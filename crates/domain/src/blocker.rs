@@ -70,6 +70,37 @@ pub enum Blocker {
     NoRoadmapActions,
     AdoptionDateRequired,
     AdoptionReferenceRequired,
+    /// Territory bounds change only before launch.
+    BoundsFrozen {
+        current: &'static str,
+    },
+    /// The maximum cannot go below the territories already accepted.
+    BelowAccepted {
+        accepted: u32,
+        max: u32,
+    },
+    /// Only a draft Fabrique can be deleted (the others are cancelled).
+    NotADraft {
+        current: &'static str,
+    },
+    ParticipationClosed {
+        current: &'static str,
+    },
+    /// An ANCT funding line must come from ANCT.
+    FunderNotAnct,
+    /// A co-funding line must come from a co_funder partner of the Fabrique.
+    FunderNotCoFunder,
+    /// Lessons are recorded while the Fabrique recruits or runs.
+    LessonsClosed {
+        current: &'static str,
+    },
+    /// A revoked machine client cannot get a new secret.
+    ClientRevoked,
+    /// Other resources still refer to this one.
+    StillReferenced {
+        count: u32,
+        by: &'static str,
+    },
 }
 
 impl Blocker {
@@ -104,6 +135,15 @@ impl Blocker {
             Blocker::NoRoadmapActions => "no_roadmap_actions",
             Blocker::AdoptionDateRequired => "adoption_date_required",
             Blocker::AdoptionReferenceRequired => "adoption_reference_required",
+            Blocker::BoundsFrozen { .. } => "bounds_frozen",
+            Blocker::BelowAccepted { .. } => "below_accepted",
+            Blocker::NotADraft { .. } => "not_a_draft",
+            Blocker::ParticipationClosed { .. } => "participation_closed",
+            Blocker::FunderNotAnct => "not_anct",
+            Blocker::FunderNotCoFunder => "not_a_co_funder",
+            Blocker::LessonsClosed { .. } => "fabrique_not_open",
+            Blocker::ClientRevoked => "client_revoked",
+            Blocker::StillReferenced { .. } => "still_referenced",
         }
     }
 
@@ -138,6 +178,13 @@ impl Blocker {
             Blocker::NoRoadmapActions => "/actions",
             Blocker::AdoptionDateRequired => "/adoption_date",
             Blocker::AdoptionReferenceRequired => "/adoption_reference",
+            Blocker::BoundsFrozen { .. } => "/min_territories",
+            Blocker::BelowAccepted { .. } => "/max_territories",
+            Blocker::NotADraft { .. } | Blocker::LessonsClosed { .. } => "/fabrique/status",
+            Blocker::ParticipationClosed { .. } => "/participation/status",
+            Blocker::FunderNotAnct | Blocker::FunderNotCoFunder => "/organization_id",
+            Blocker::ClientRevoked => "/status",
+            Blocker::StillReferenced { .. } => "",
         }
     }
 }
@@ -225,6 +272,35 @@ impl fmt::Display for Blocker {
             Blocker::AdoptionReferenceRequired => {
                 f.write_str("the adoption reference (e.g. a council deliberation) is required")
             }
+            Blocker::BoundsFrozen { current } => write!(
+                f,
+                "the Fabrique is {current}; territory bounds change only before launch"
+            ),
+            Blocker::BelowAccepted { accepted, max } => write!(
+                f,
+                "{accepted} territories are already accepted; the maximum cannot be {max}"
+            ),
+            Blocker::NotADraft { current } => write!(
+                f,
+                "the Fabrique is {current}; only a draft can be deleted (cancel it instead)"
+            ),
+            Blocker::ParticipationClosed { current } => {
+                write!(f, "the participation is {current}; it can no longer change")
+            }
+            Blocker::FunderNotAnct => f.write_str("an ANCT funding line must come from ANCT"),
+            Blocker::FunderNotCoFunder => f.write_str(
+                "a co-funding line needs the organization to be a co_funder partner of the Fabrique",
+            ),
+            Blocker::LessonsClosed { current } => write!(
+                f,
+                "the Fabrique is {current}; lessons are recorded while it recruits or runs"
+            ),
+            Blocker::ClientRevoked => {
+                f.write_str("a revoked client cannot get a new secret: create a new client")
+            }
+            Blocker::StillReferenced { count, by } => {
+                write!(f, "{count} {by} still refer to it; remove those first")
+            }
         }
     }
 }
@@ -234,6 +310,11 @@ impl fmt::Display for Blocker {
 pub struct Blockers(pub Vec<Blocker>);
 
 impl Blockers {
+    /// One unmet condition.
+    pub fn one(b: Blocker) -> Blockers {
+        Blockers(vec![b])
+    }
+
     /// `Ok(())` when `list` is empty, the blockers otherwise.
     pub fn check(list: Vec<Blocker>) -> Result<(), Blockers> {
         if list.is_empty() {

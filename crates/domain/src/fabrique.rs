@@ -7,7 +7,10 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use crate::blocker::{Blocker, Blockers};
-use crate::dates::default_end;
+use uuid::Uuid;
+
+use crate::dates::{MAX_TERRITORIES, TerritoryBounds, default_end};
+use crate::refusal::{FieldError, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -279,6 +282,155 @@ pub fn available(
         .collect()
 }
 
+/// Whether a Fabrique in this status may still change at all.
+fn open(status: FabriqueStatus) -> Result<(), Blocker> {
+    if status.is_terminal() {
+        Err(Blocker::FabriqueClosed {
+            current: status.as_str(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A new Fabrique, as the rules accept it: bounds checked, the end after the planned start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFabrique {
+    pub title: String,
+    pub theme: Option<String>,
+    pub description: String,
+    pub programme_id: Option<Uuid>,
+    pub bounds: TerritoryBounds,
+    pub planned_start: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// The changes of a `PATCH`: `None` keeps a field, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FabriqueChanges {
+    pub title: Option<String>,
+    pub theme: Option<Option<String>>,
+    pub description: Option<String>,
+    pub programme_id: Option<Option<Uuid>>,
+    pub min_territories: Option<u32>,
+    pub max_territories: Option<u32>,
+    pub planned_start: Option<Option<NaiveDate>>,
+    pub end_date: Option<Option<NaiveDate>>,
+}
+
+/// What the edit rules need to know of the Fabrique being changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditFacts {
+    pub status: FabriqueStatus,
+    pub min_territories: u32,
+    pub max_territories: u32,
+    /// Participations accepted, active or completed.
+    pub accepted: u32,
+    pub planned_start: Option<NaiveDate>,
+    pub actual_start: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// The values an allowed edit leaves, for the caller to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edited {
+    pub bounds: TerritoryBounds,
+    pub planned_start: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// Territory bounds as a field error (422) naming `min_territories`.
+pub fn check_bounds(min: u32, max: u32) -> Result<TerritoryBounds, FieldError> {
+    TerritoryBounds::new(min, max).map_err(|e| {
+        FieldError::new(
+            "/min_territories",
+            "territory_bounds_invalid",
+            format!(
+                "territory bounds must satisfy 1 <= min <= max <= {MAX_TERRITORIES} (min {}, max {})",
+                e.min, e.max
+            ),
+        )
+    })
+}
+
+/// The end of a Fabrique must come after its start.
+pub fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<(), FieldError> {
+    match (start, end) {
+        (Some(s), Some(e)) if e <= s => Err(FieldError::new(
+            "/end_date",
+            "end_before_start",
+            "the end must come after the start",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Decides an edit: nothing changes once completed or cancelled; the territory bounds change
+/// only before launch and never below the territories already accepted; the end stays after
+/// the start.
+pub fn decide_edit(facts: &EditFacts, changes: &FabriqueChanges) -> Result<Edited, Refusal> {
+    open(facts.status).map_err(Blockers::one)?;
+    let min = changes.min_territories.unwrap_or(facts.min_territories);
+    let max = changes.max_territories.unwrap_or(facts.max_territories);
+    let mut blocked = Vec::new();
+    let mut invalid = Vec::new();
+    let bounds = if (min, max) == (facts.min_territories, facts.max_territories) {
+        TerritoryBounds::new(min, max).unwrap_or_default()
+    } else {
+        if !matches!(
+            facts.status,
+            FabriqueStatus::Draft | FabriqueStatus::Recruiting
+        ) {
+            blocked.push(Blocker::BoundsFrozen {
+                current: facts.status.as_str(),
+            });
+        }
+        if max < facts.accepted {
+            blocked.push(Blocker::BelowAccepted {
+                accepted: facts.accepted,
+                max,
+            });
+        }
+        match check_bounds(min, max) {
+            Ok(b) => b,
+            Err(e) => {
+                invalid.push(e);
+                TerritoryBounds::default()
+            }
+        }
+    };
+    let planned_start = changes.planned_start.unwrap_or(facts.planned_start);
+    let end_date = changes.end_date.unwrap_or(facts.end_date);
+    if let Err(e) = check_dates(facts.actual_start.or(planned_start), end_date) {
+        invalid.push(e);
+    }
+    Blockers::check(blocked)?;
+    if !invalid.is_empty() {
+        return Err(Refusal::Invalid(invalid));
+    }
+    Ok(Edited {
+        bounds,
+        planned_start,
+        end_date,
+    })
+}
+
+/// Only a draft is deleted (with its preparations); a Fabrique past draft is cancelled.
+pub fn can_delete(status: FabriqueStatus) -> Result<(), Blockers> {
+    if status == FabriqueStatus::Draft {
+        Ok(())
+    } else {
+        Err(Blockers::one(Blocker::NotADraft {
+            current: status.as_str(),
+        }))
+    }
+}
+
+/// Partners change until the Fabrique is completed or cancelled.
+pub fn can_change_partners(status: FabriqueStatus) -> Result<(), Blockers> {
+    open(status).map_err(Blockers::one)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,6 +617,93 @@ mod tests {
                     "{action:?} from {status}"
                 );
             }
+        }
+    }
+
+    fn editing(status: FabriqueStatus, accepted: u32) -> EditFacts {
+        EditFacts {
+            status,
+            min_territories: 4,
+            max_territories: 8,
+            accepted,
+            planned_start: NaiveDate::from_ymd_opt(2027, 1, 15),
+            actual_start: None,
+            end_date: None,
+        }
+    }
+
+    fn edit_codes(r: Result<Edited, Refusal>) -> Vec<&'static str> {
+        match r {
+            Ok(_) => vec![],
+            Err(Refusal::Blocked(b)) => b.0.iter().map(Blocker::code).collect(),
+            Err(Refusal::Invalid(e)) => e.iter().map(|e| e.code).collect(),
+        }
+    }
+
+    #[test]
+    fn a_closed_fabrique_refuses_every_edit_with_one_blocker() {
+        for status in [FabriqueStatus::Completed, FabriqueStatus::Cancelled] {
+            let changes = FabriqueChanges {
+                title: Some("x".into()),
+                ..FabriqueChanges::default()
+            };
+            assert_eq!(
+                edit_codes(decide_edit(&editing(status, 0), &changes)),
+                ["fabrique_closed"]
+            );
+        }
+        assert!(can_change_partners(FabriqueStatus::Cancelled).is_err());
+        assert!(can_change_partners(FabriqueStatus::Running).is_ok());
+    }
+
+    #[test]
+    fn bounds_freeze_at_launch_and_never_go_below_the_accepted() {
+        let lower = FabriqueChanges {
+            max_territories: Some(5),
+            ..FabriqueChanges::default()
+        };
+        assert_eq!(
+            edit_codes(decide_edit(&editing(FabriqueStatus::Running, 6), &lower)),
+            ["bounds_frozen", "below_accepted"]
+        );
+        assert_eq!(
+            edit_codes(decide_edit(&editing(FabriqueStatus::Recruiting, 6), &lower)),
+            ["below_accepted"]
+        );
+        let ok = decide_edit(&editing(FabriqueStatus::Recruiting, 5), &lower);
+        assert_eq!(ok.map(|e| e.bounds.max()), Ok(5));
+        let inverted = FabriqueChanges {
+            min_territories: Some(9),
+            ..FabriqueChanges::default()
+        };
+        assert_eq!(
+            edit_codes(decide_edit(&editing(FabriqueStatus::Draft, 0), &inverted)),
+            ["territory_bounds_invalid"]
+        );
+    }
+
+    #[test]
+    fn the_end_stays_after_the_start() {
+        let early = FabriqueChanges {
+            end_date: Some(NaiveDate::from_ymd_opt(2027, 1, 1)),
+            ..FabriqueChanges::default()
+        };
+        assert_eq!(
+            edit_codes(decide_edit(&editing(FabriqueStatus::Draft, 0), &early)),
+            ["end_before_start"]
+        );
+    }
+
+    #[test]
+    fn only_drafts_are_deleted() {
+        assert!(can_delete(FabriqueStatus::Draft).is_ok());
+        for s in [
+            FabriqueStatus::Recruiting,
+            FabriqueStatus::Running,
+            FabriqueStatus::Completed,
+            FabriqueStatus::Cancelled,
+        ] {
+            assert_eq!(can_delete(s).map_err(|b| b.0[0].code()), Err("not_a_draft"));
         }
     }
 }

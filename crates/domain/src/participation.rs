@@ -210,6 +210,36 @@ pub fn complete_on_adoption(status: ParticipationStatus) -> Result<Participation
     }
 }
 
+/// A participation (and its working group) changes until it is rejected, completed or
+/// withdrawn.
+pub fn can_edit(status: ParticipationStatus) -> Result<(), Blockers> {
+    if status.is_terminal() {
+        Err(Blockers::one(Blocker::ParticipationClosed {
+            current: status.as_str(),
+        }))
+    } else {
+        Ok(())
+    }
+}
+
+/// An application: the territory, its elected sponsor and why it volunteers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewParticipation {
+    pub territory_id: uuid::Uuid,
+    pub sponsor_name: Option<String>,
+    pub sponsor_mandate: Option<String>,
+    pub motivation: Option<String>,
+    pub focus: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParticipationChanges {
+    pub sponsor_name: Option<Option<String>>,
+    pub sponsor_mandate: Option<Option<String>>,
+    pub motivation: Option<Option<String>>,
+    pub focus: Option<Option<String>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::blocker::{Blocker, Blockers};
 use crate::participation::ParticipationStatus;
-use crate::seminar::named_enum;
+use crate::vocab::named_enum;
 
 named_enum!(
     /// A roadmap (feuille de route) or an action programme (programme d'action).
@@ -109,6 +109,60 @@ pub fn can_edit(status: RoadmapStatus) -> Result<(), Blockers> {
             current: status.as_str(),
             allowed_from: &["draft"],
         }]))
+    }
+}
+
+/// A roadmap's content, created or changed while it is a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoadmapDraft {
+    pub kind: RoadmapKind,
+    pub title: String,
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    pub title: String,
+    pub description: String,
+    pub lead: Option<String>,
+    pub horizon: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub estimated_cost_cents: Option<i64>,
+    pub status: ActionStatus,
+}
+
+/// Any field while the roadmap is a draft; only `status` once submitted or adopted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub lead: Option<Option<String>>,
+    pub horizon: Option<Option<String>>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub estimated_cost_cents: Option<Option<i64>>,
+    pub status: Option<ActionStatus>,
+}
+
+impl ActionChanges {
+    /// Whether it changes the content (not only the progress).
+    pub fn changes_content(&self) -> bool {
+        self.title.is_some()
+            || self.description.is_some()
+            || self.lead.is_some()
+            || self.horizon.is_some()
+            || self.due_on.is_some()
+            || self.estimated_cost_cents.is_some()
+    }
+}
+
+/// What a roadmap needs of its participation: to be active.
+pub fn can_write(participation: ParticipationStatus) -> Result<(), Blockers> {
+    if participation == ParticipationStatus::Active {
+        Ok(())
+    } else {
+        Err(Blockers::one(Blocker::ParticipationNotActive {
+            current: participation.as_str(),
+        }))
     }
 }
 

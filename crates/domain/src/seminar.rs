@@ -6,41 +6,10 @@ use chrono::NaiveDate;
 use crate::blocker::{Blocker, Blockers};
 use crate::fabrique::FabriqueStatus;
 use crate::participation::ParticipationStatus;
+use crate::vocab::named_enum;
 
 /// How many seminars of each kind an owner has: 4 local per territory, 4 intersite per Fabrique.
 pub const SEMINARS_PER_OWNER: u32 = 4;
-
-macro_rules! named_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($(#[$vdoc])* $variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = ();
-            fn from_str(s: &str) -> Result<Self, ()> {
-                $name::ALL.iter().copied().find(|k| k.as_str() == s).ok_or(())
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use named_enum;
 
 named_enum!(
     /// Local (séminaire local, in one territory) or intersite (séminaire intersite, the whole Fabrique).
@@ -163,6 +132,40 @@ pub fn can_reschedule(status: SeminarStatus) -> Result<(), Blockers> {
             allowed_from: &["planned"],
         }]))
     }
+}
+
+/// A seminar to plan: its number within its kind and owner, its date, place and mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSeminar {
+    pub number: u32,
+    pub scheduled_on: NaiveDate,
+    pub place: Option<String>,
+    pub mode: SeminarMode,
+}
+
+/// Rescheduling (date, place, mode) while planned; the summary at any time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeminarChanges {
+    pub scheduled_on: Option<NaiveDate>,
+    pub place: Option<Option<String>>,
+    pub mode: Option<SeminarMode>,
+    pub summary: Option<Option<String>>,
+}
+
+impl SeminarChanges {
+    pub fn reschedules(&self) -> bool {
+        self.scheduled_on.is_some() || self.place.is_some() || self.mode.is_some()
+    }
+}
+
+/// Holding or cancelling a seminar, with what comes with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeminarTransition {
+    pub action: SeminarAction,
+    pub attendance: Option<u32>,
+    pub attending_organization_ids: Vec<uuid::Uuid>,
+    pub summary: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

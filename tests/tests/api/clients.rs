@@ -262,7 +262,7 @@ async fn machine_clients_get_tokens_and_revocation_is_immediate(app: TestApp) {
     );
     app.post(&format!("/api/v1/clients/{id}/rotate-secret"), json!({}))
         .await
-        .assert_problem(409, "client_revoked");
+        .assert_refused("client_revoked");
     // Revoking again changes nothing.
     assert_eq!(
         app.post(&format!("/api/v1/clients/{id}/revoke"), json!({}))

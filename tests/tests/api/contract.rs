@@ -7,7 +7,7 @@ fn the_committed_openapi_document_matches_the_code() {
         "/../openapi/openapi.json"
     ))
     .expect("openapi/openapi.json is committed");
-    let generated = fabriques_api::openapi::spec_json();
+    let generated = fabriques_api::edge::openapi::spec_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale: run `cargo run -p fabriques-api -- openapi --output openapi/openapi.json`"
@@ -17,7 +17,7 @@ fn the_committed_openapi_document_matches_the_code() {
 #[test]
 fn every_operation_has_an_id_a_tag_a_summary_and_its_errors() {
     let spec: serde_json::Value =
-        serde_json::from_str(&fabriques_api::openapi::spec_json()).unwrap();
+        serde_json::from_str(&fabriques_api::edge::openapi::spec_json()).unwrap();
     let mut ids = std::collections::HashSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

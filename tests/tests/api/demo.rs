@@ -6,7 +6,7 @@ use crate::helpers::TestApp;
 both_engines!(the_demo_data_loads_once_and_says_what_is_unverified);
 
 async fn the_demo_data_loads_once_and_says_what_is_unverified(app: TestApp) {
-    fabriques_api::seed::demo(&app.db)
+    fabriques_api::loaders::seed::demo(&app.db)
         .await
         .expect("demo loads into an empty database");
     let public = app
@@ -19,7 +19,7 @@ async fn the_demo_data_loads_once_and_says_what_is_unverified(app: TestApp) {
         .await;
     assert_eq!(
         public.body["total"],
-        fabriques_api::seed::DEMO_FABRIQUES as u64,
+        fabriques_api::loaders::seed::DEMO_FABRIQUES as u64,
         "{}",
         public.body
     );
@@ -68,7 +68,7 @@ async fn the_demo_data_loads_once_and_says_what_is_unverified(app: TestApp) {
         "Awala-Yalimapo is near the equator"
     );
     assert!(
-        fabriques_api::seed::demo(&app.db).await.is_err(),
+        fabriques_api::loaders::seed::demo(&app.db).await.is_err(),
         "a second load must be refused"
     );
 }

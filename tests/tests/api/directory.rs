@@ -154,7 +154,7 @@ async fn referenced_organizations_and_territories_cannot_be_deleted(app: TestApp
         None,
     )
     .await
-    .assert_problem(409, "still_referenced");
+    .assert_refused("still_referenced");
     app.transition(&format!("/api/v1/fabriques/{f}"), "open_recruitment")
         .await;
     let t = app.territory("Lorient", "commune", "56121").await;
@@ -166,7 +166,7 @@ async fn referenced_organizations_and_territories_cannot_be_deleted(app: TestApp
         None,
     )
     .await
-    .assert_problem(409, "still_referenced");
+    .assert_refused("still_referenced");
     let lonely = app.org("Seule", "other").await;
     assert_eq!(
         app.raw(

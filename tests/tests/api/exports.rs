@@ -51,7 +51,7 @@ async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
             .contains("licence-ouverte")
     );
     let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
-    assert_eq!(header, fabriques_api::routes::exports::FABRIQUES);
+    assert_eq!(header, columns(store::exports::FABRIQUES));
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][0], run.fabrique);
     let res = fetch(
@@ -74,7 +74,7 @@ async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
     // Participations: personal columns for ANCT only.
     let res = fetch(&app, "/api/v1/exports/participations.csv", Some(&app.admin)).await;
     let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
-    assert_eq!(header, fabriques_api::routes::exports::PARTICIPATIONS);
+    assert_eq!(header, columns(store::exports::PARTICIPATIONS));
     assert_eq!(rows.len(), 2);
     let sponsor = header.iter().position(|h| h == "sponsor_name").unwrap();
     assert_eq!(rows[0][sponsor], "Jeanne Martin");
@@ -108,13 +108,21 @@ async fn exports_are_csv_with_the_rows_the_lists_show(app: TestApp) {
             .status(),
         401
     );
-    let partner = app.token(Role::Partner, Some(&run.co_animator), None);
+    // One funding rule everywhere: a territory never sees funding; a partner sees the lines of
+    // the Fabriques it partners, and only those.
+    let territory = app.token(Role::Territory, None, Some(&run.territories[0]));
     assert_eq!(
-        fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&partner))
+        fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&territory))
             .await
             .status(),
         403
     );
+    let partner = app.token(Role::Partner, Some(&run.co_animator), None);
+    let res = fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&partner)).await;
+    assert_eq!(res.status(), 200);
+    let (header, rows) = parse(&res.bytes().await.unwrap(), b',');
+    let fabrique = header.iter().position(|h| h == "fabrique_id").unwrap();
+    assert!(rows.iter().all(|r| r[fabrique] == run.fabrique), "{rows:?}");
     let res = fetch(&app, "/api/v1/exports/funding_lines.csv", Some(&app.admin)).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers().get("link").is_none(), "not open data");
@@ -170,3 +178,8 @@ both_engines!(
     exports_are_csv_with_the_rows_the_lists_show,
     a_long_export_streams_every_row_once,
 );
+
+/// A dataset's column names.
+fn columns(cols: store::exports::Columns) -> Vec<&'static str> {
+    cols.iter().map(|(c, _)| *c).collect()
+}

@@ -105,7 +105,7 @@ async fn the_partner_guide_script_syncs_and_verifies(app: TestApp) {
     std::fs::write(&body_file, body).unwrap();
     let body_file = body_file.to_str().unwrap();
     let now = chrono::Utc::now().timestamp();
-    let header = fabriques_api::webhooks::signature("whsec_test", now, body);
+    let header = fabriques_api::jobs::webhooks::signature("whsec_test", now, body);
     let (ok, _) = run(
         &app,
         &id,
@@ -122,7 +122,7 @@ async fn the_partner_guide_script_syncs_and_verifies(app: TestApp) {
     )
     .await;
     assert!(!ok, "another secret does not");
-    let old = fabriques_api::webhooks::signature("whsec_test", now - 3600, body);
+    let old = fabriques_api::jobs::webhooks::signature("whsec_test", now - 3600, body);
     let (ok, _) = run(
         &app,
         &id,

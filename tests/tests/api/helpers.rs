@@ -78,7 +78,7 @@ fn template_fingerprint() -> String {
     let mut h = Sha256::new();
     h.update(exe.display().to_string());
     h.update(built);
-    h.update(fabriques_api::reference::dataset_version());
+    h.update(fabriques_api::loaders::reference::dataset_version());
     h.finalize()
         .iter()
         .take(8)
@@ -285,6 +285,17 @@ impl Resp {
                 .is_some_and(|t| t.starts_with("urn:fabriques:problem:"))
         );
         assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+    }
+
+    /// A 409 refused by the rules, with `blocker` among its `blockers` (one shape whatever
+    /// refused it: a transition, an edit, a deletion...).
+    pub fn assert_refused(&self, blocker: &str) {
+        self.assert_problem(409, "transition_refused");
+        assert!(
+            self.codes("blockers").iter().any(|c| c == blocker),
+            "expected the blocker {blocker}: {}",
+            self.body
+        );
     }
 
     pub fn codes(&self, key: &str) -> Vec<String> {

@@ -18,14 +18,15 @@ both_engines!(
 async fn expired_keys_are_purged(app: TestApp) {
     use entity::idempotency_key::Entity;
     use sea_orm::{EntityTrait, PaginatorTrait, Set};
-    let mut old = fabriques_api::idempotency::in_flight_row("admin:someone", "old", "fp");
+    let mut old = fabriques_api::edge::idempotency::in_flight_row("admin:someone", "old", "fp");
     old.created_at = Set(chrono::Utc::now() - chrono::Duration::hours(26));
     old.insert(&app.db).await.unwrap();
-    let mut recent = fabriques_api::idempotency::in_flight_row("admin:someone", "recent", "fp");
+    let mut recent =
+        fabriques_api::edge::idempotency::in_flight_row("admin:someone", "recent", "fp");
     recent.created_at = Set(chrono::Utc::now() - chrono::Duration::hours(23));
     recent.insert(&app.db).await.unwrap();
     assert_eq!(
-        fabriques_api::idempotency::purge_expired(&app.db)
+        fabriques_api::edge::idempotency::purge_expired(&app.db)
             .await
             .unwrap(),
         1
@@ -194,7 +195,7 @@ async fn keys_are_per_client_per_request_and_refused_in_flight(app: TestApp) {
 }
 
 async fn entity_row(app: &TestApp, client: &str, key: &str, fingerprint: &str) {
-    fabriques_api::idempotency::in_flight_row(client, key, fingerprint)
+    fabriques_api::edge::idempotency::in_flight_row(client, key, fingerprint)
         .insert(&app.db)
         .await
         .expect("insert");

@@ -279,9 +279,9 @@ async fn cancelling_withdraws_active_participations_and_needs_a_reason(app: Test
             Some(json!({"title": "x"})),
         )
         .await;
-    r.assert_problem(409, "fabrique_closed");
+    r.assert_refused("fabrique_closed");
     let r = app.raw(Method::DELETE, &path, Some(&app.admin), None).await;
-    r.assert_problem(409, "not_a_draft");
+    r.assert_refused("not_a_draft");
 }
 
 async fn public_reads_hide_drafts_and_personal_data(app: TestApp) {

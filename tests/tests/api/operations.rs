@@ -17,7 +17,7 @@ async fn health_docs_and_request_ids_work_without_a_token(app: TestApp) {
         .await;
     assert_eq!(spec.status, 200);
     let expected: serde_json::Value =
-        serde_json::from_str(&fabriques_api::openapi::spec_json()).unwrap();
+        serde_json::from_str(&fabriques_api::edge::openapi::spec_json()).unwrap();
     assert_eq!(spec.body, expected, "the served spec is the generated one");
     let ui = app
         .client

@@ -36,7 +36,7 @@ fn expected(who: &Who, perm: Permission) -> bool {
     match grant(who.role, perm) {
         Grant::Always => true,
         Grant::Never => false,
-        Grant::OwnTerritory | Grant::FabriquePartner => who.in_scope,
+        Grant::OwnTerritory | Grant::FabriquePartner | Grant::AnyPartnerRole => who.in_scope,
     }
 }
 
@@ -90,6 +90,15 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
     )
     .await;
     let outsider = app.org("Organisation tierce", "public_operator").await;
+    // An application of T1 to a recruiting Fabrique: not public (only accompanied
+    // participations are), so another territory may not know it exists.
+    let (recruiting, _) = app.ready_fabrique(1, 8).await;
+    app.transition(
+        &format!("/api/v1/fabriques/{recruiting}"),
+        "open_recruitment",
+    )
+    .await;
+    let applied = app.apply(&recruiting, &t1).await.id();
     let existing_commune = app.territory("Lorient", "commune", "56121").await;
     let _ = existing_commune;
 
@@ -200,7 +209,7 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
         (
             Permission::ReadParticipations,
             Method::GET,
-            format!("/api/v1/participations/{p1}"),
+            format!("/api/v1/participations/{applied}"),
             None,
         ),
         (
@@ -274,6 +283,12 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
             Method::POST,
             format!("/api/v1/fabriques/{f}/testimonies"),
             Some(json!({"speaker": "Élue"})),
+        ),
+        (
+            Permission::ReadFunding,
+            Method::GET,
+            format!("/api/v1/fabriques/{f}/funding-summary"),
+            None,
         ),
         (
             Permission::WriteFunding,

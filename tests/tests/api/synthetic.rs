@@ -20,7 +20,7 @@ async fn fabrique_rows(db: &sea_orm::DatabaseConnection) -> Vec<(String, String,
 }
 
 async fn the_synthetic_dataset_is_deterministic_and_counted(app: TestApp) {
-    let counts = fabriques_api::synthetic::seed(&app.db, 60, 3)
+    let counts = fabriques_api::loaders::synthetic::seed(&app.db, 60, 3)
         .await
         .unwrap();
     assert_eq!(counts.fabriques, 60);
@@ -65,7 +65,9 @@ async fn the_synthetic_dataset_is_deterministic_and_counted(app: TestApp) {
         dir.path().join("again.db").display()
     );
     let other = fabriques_api::db::connect_and_migrate(&url).await.unwrap();
-    let again = fabriques_api::synthetic::seed(&other, 60, 3).await.unwrap();
+    let again = fabriques_api::loaders::synthetic::seed(&other, 60, 3)
+        .await
+        .unwrap();
     assert_eq!(again, counts);
     assert_eq!(fabrique_rows(&other).await, fabrique_rows(&app.db).await);
     // Another seed, other data; a second load into the same database is refused.
@@ -75,9 +77,15 @@ async fn the_synthetic_dataset_is_deterministic_and_counted(app: TestApp) {
         dir2.path().join("other.db").display()
     );
     let third = fabriques_api::db::connect_and_migrate(&url2).await.unwrap();
-    fabriques_api::synthetic::seed(&third, 60, 4).await.unwrap();
+    fabriques_api::loaders::synthetic::seed(&third, 60, 4)
+        .await
+        .unwrap();
     assert_ne!(fabrique_rows(&third).await, fabrique_rows(&app.db).await);
-    assert!(fabriques_api::synthetic::seed(&app.db, 1, 3).await.is_err());
+    assert!(
+        fabriques_api::loaders::synthetic::seed(&app.db, 1, 3)
+            .await
+            .is_err()
+    );
 }
 
 both_engines!(the_synthetic_dataset_is_deterministic_and_counted);

@@ -505,7 +505,7 @@ async fn several_workers_deliver_each_event_once(app: TestApp) {
     let hook_secret = r.body["secret"].as_str().unwrap().to_owned();
     // Two more workers on the same database, as two more instances would run them.
     for _ in 0..2 {
-        fabriques_api::webhooks::spawn(app.db.clone(), options());
+        fabriques_api::jobs::webhooks::spawn(app.db.clone(), options());
     }
     let writes = (0..20).map(|i| app.post("/api/v1/fabriques", json!({"title": format!("F{i}")})));
     let ids: Vec<String> = futures_util::future::join_all(writes)

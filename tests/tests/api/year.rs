@@ -490,7 +490,7 @@ async fn bad_programme_year_input_gets_a_4xx_problem(app: TestApp) {
             json!({"organization_id": run.contractor, "kind": "co_funding", "amount_cents": 500}),
         )
         .await;
-    r.assert_problem(409, "not_a_co_funder");
+    r.assert_refused("not_a_co_funder");
     let cdc = app.org("Banque des Territoires", "funder").await;
     app.raw(
         Method::PUT,
@@ -531,7 +531,7 @@ async fn bad_programme_year_input_gets_a_4xx_problem(app: TestApp) {
         json!({"organization_id": cdc, "kind": "anct", "amount_cents": 1}),
     )
     .await
-    .assert_problem(409, "not_anct");
+    .assert_refused("not_anct");
     let totals = app
         .get(&format!("/api/v1/fabriques/{f}/funding-summary"))
         .await;
@@ -638,7 +638,7 @@ async fn bad_programme_year_input_gets_a_4xx_problem(app: TestApp) {
             json!({"name": "X", "category": "resident"}),
         )
         .await;
-    r.assert_problem(409, "participation_closed");
+    r.assert_refused("participation_closed");
     let r = app
         .post(
             &format!("/api/v1/fabriques/{f}/testimonies"),
@@ -663,7 +663,7 @@ async fn bad_programme_year_input_gets_a_4xx_problem(app: TestApp) {
         json!({"title": "x", "kind": "lesson"}),
     )
     .await
-    .assert_problem(409, "fabrique_not_open");
+    .assert_refused("fabrique_not_open");
     let r = app
         .post(
             "/api/v1/fabriques",

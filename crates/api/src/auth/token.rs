@@ -1,0 +1,121 @@
+//! The bearer token of a request, verified once, and the caller's [`domain::Access`] worked
+//! out once: the rate limiter, the idempotency middleware and the handlers share both through
+//! the request's extensions.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, web};
+use domain::{Access, Caller};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::keys::{Claims, JwtKeys, MAX_AUTH_HEADER_BYTES};
+use crate::edge::error::ApiError;
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    if value.len() > MAX_AUTH_HEADER_BYTES {
+        return Err(ApiError::Unauthorized(
+            "authorization header too large".into(),
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed authorization header".into()))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized(
+            "expected `Authorization: Bearer <token>`".into(),
+        ));
+    }
+    Ok(Some(token.trim().to_owned()))
+}
+
+/// A request's bearer token, verified once.
+#[derive(Clone)]
+struct Verified(Result<Claims, String>);
+
+/// A machine client's row, read once per request (quota, then revocation).
+#[derive(Clone)]
+struct ClientRow(Option<entity::api_client::Model>);
+
+/// The caller's access, worked out once per request.
+#[derive(Clone)]
+struct Worked(Access);
+
+/// The claims of the request's bearer token; `None` without one.
+pub fn verified(req: &HttpRequest) -> Result<Option<Claims>, ApiError> {
+    let Some(token) = bearer(req)? else {
+        return Ok(None);
+    };
+    let cached = req.extensions().get::<Verified>().cloned();
+    let outcome = match cached {
+        Some(Verified(outcome)) => outcome,
+        None => {
+            let keys = req.app_data::<web::Data<Arc<JwtKeys>>>().ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("JwtKeys missing from app data"))
+            })?;
+            // `verify` refuses only with Unauthorized: its message is all there is to keep.
+            let outcome = keys.verify(&token).map_err(|e| e.to_string());
+            req.extensions_mut().insert(Verified(outcome.clone()));
+            outcome
+        }
+    };
+    outcome.map(Some).map_err(ApiError::Unauthorized)
+}
+
+fn database(req: &HttpRequest) -> Result<DatabaseConnection, ApiError> {
+    req.app_data::<web::Data<DatabaseConnection>>()
+        .map(|d| d.get_ref().clone())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))
+}
+
+/// The machine client `cid` of the request's token, read from the database once per request.
+pub async fn client_row(
+    req: &HttpRequest,
+    cid: Uuid,
+) -> Result<Option<entity::api_client::Model>, ApiError> {
+    if let Some(ClientRow(row)) = req.extensions().get::<ClientRow>().cloned() {
+        return Ok(row);
+    }
+    let row = store::clients::row(&database(req)?, cid).await?;
+    req.extensions_mut().insert(ClientRow(row.clone()));
+    Ok(row)
+}
+
+/// The caller's [`Access`]: the public without a token (a token that does not verify is a
+/// 401); for a machine client's token, also that the client is still active, so that revoking
+/// a client takes effect on its next request, not when its token expires.
+pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
+    if let Some(Worked(a)) = req.extensions().get::<Worked>().cloned() {
+        return Ok(a);
+    }
+    let access = match verified(req)? {
+        None => Access::public(),
+        Some(c) => {
+            if let Some(cid) = c.cid {
+                let active = client_row(req, cid).await?.is_some_and(|m| {
+                    m.status.parse::<domain::ClientStatus>() == Ok(domain::ClientStatus::Active)
+                });
+                if !active {
+                    return Err(ApiError::Unauthorized(
+                        "this client has been revoked".into(),
+                    ));
+                }
+            }
+            let caller = Caller {
+                subject: c.sub,
+                role: c.role,
+                organization: c.org,
+                territory: c.territory,
+                client: c.cid,
+            };
+            store::access::load(&database(req)?, caller).await?
+        }
+    };
+    req.extensions_mut().insert(Worked(access.clone()));
+    Ok(access)
+}

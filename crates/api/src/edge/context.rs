@@ -1,0 +1,189 @@
+//! What every handler starts from: the database, the caller's [`Access`] (worked out once
+//! per request), and the request itself; and the one write protocol.
+//!
+//! Policy: a read handler takes [`Public`] (a token is optional) or [`Signed`] (a token is
+//! required) and calls one store function with the typed input it parsed. A write handler
+//! takes [`Write`] and hands its store call to [`Write::run`] or [`Write::run_on`], which
+//! check the permission, open the transaction, claim the `If-Match` version of the resource
+//! (comparing the ETag of the resource's own read function), pass the store an [`Actor`]
+//! for the journal, and commit.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use domain::{Access, Permission};
+use futures_util::future::LocalBoxFuture;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use serde::Serialize;
+use store::{Actor, Page, StoreResult};
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use super::etag::{IfMatch, Versioned};
+
+/// A request's database, caller and request.
+pub struct Ctx {
+    pub db: DatabaseConnection,
+    pub access: Access,
+    pub req: HttpRequest,
+}
+
+impl Ctx {
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// 200 with the body and its ETag, or 304 when `If-None-Match` already has it.
+    pub fn etagged<T: Serialize>(&self, body: &T) -> HttpResponse {
+        super::etag::respond(&self.req, body)
+    }
+
+    /// A list page: `{"items": …, "next_cursor": …}` with a `Link: rel="next"` header.
+    pub fn page<T: Serialize>(&self, page: Page<T>) -> HttpResponse {
+        super::pagination::respond(&self.req, page)
+    }
+
+    pub fn request_id(&self) -> Option<String> {
+        super::middleware::request_id(&self.req)
+    }
+}
+
+async fn ctx(req: HttpRequest) -> ApiResult<Ctx> {
+    let db = req
+        .app_data::<web::Data<DatabaseConnection>>()
+        .map(|d| d.get_ref().clone())
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
+    let access = crate::auth::token::access(&req).await?;
+    Ok(Ctx { db, access, req })
+}
+
+/// A read the public may make (a present but invalid token is still a 401).
+pub struct Public(pub Ctx);
+
+/// A read that needs a token.
+pub struct Signed(pub Ctx);
+
+impl Deref for Public {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.0
+    }
+}
+
+impl Deref for Signed {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.0
+    }
+}
+
+fn signed(c: Ctx) -> ApiResult<Ctx> {
+    if c.access.is_public() {
+        Err(ApiError::Unauthorized("a bearer token is required".into()))
+    } else {
+        Ok(c)
+    }
+}
+
+impl FromRequest for Public {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { ctx(req).await.map(Public) })
+    }
+}
+
+impl FromRequest for Signed {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { signed(ctx(req).await?).map(Signed) })
+    }
+}
+
+/// A write: a token, and the `If-Match` it may carry.
+pub struct Write {
+    ctx: Ctx,
+    if_match: IfMatch,
+}
+
+impl Deref for Write {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+impl FromRequest for Write {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let if_match = IfMatch::parse(&req)?;
+            let ctx = signed(ctx(req).await?)?;
+            Ok(Write { ctx, if_match })
+        })
+    }
+}
+
+/// The store call of a write, in the write's transaction.
+pub type StoreCall<'c, T> = LocalBoxFuture<'c, StoreResult<T>>;
+
+impl Write {
+    /// Checks `perm` (its scope is checked by the store against the resource), then runs
+    /// `call` in a transaction that commits only if it succeeds.
+    pub async fn run<T, F>(self, perm: Permission, call: F) -> ApiResult<T>
+    where
+        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T>,
+    {
+        self.ctx.access.require(perm)?;
+        let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
+        let txn = self.ctx.db.begin().await?;
+        let out = call(&txn, &actor).await;
+        finish(txn, out).await
+    }
+
+    /// Like [`Write::run`], for a write on the resource `R` of id `id`: with `If-Match`, the
+    /// ETag of what the caller reads of it now must be one of those given, and the row's
+    /// version is claimed in the same transaction (412 otherwise).
+    pub async fn run_on<R, T, F>(self, perm: Permission, id: Uuid, call: F) -> ApiResult<T>
+    where
+        R: Versioned,
+        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T>,
+    {
+        self.ctx.access.require(perm)?;
+        let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
+        let txn = self.ctx.db.begin().await?;
+        if let Err(e) = super::etag::claim::<R>(&txn, &actor.access, id, &self.if_match).await {
+            txn.rollback().await.ok();
+            return Err(e);
+        }
+        let out = call(&txn, &actor).await;
+        finish(txn, out).await
+    }
+}
+
+/// Commits what succeeded, rolls back what did not.
+async fn finish<T>(txn: DatabaseTransaction, out: StoreResult<T>) -> ApiResult<T> {
+    match out {
+        Ok(v) => {
+            txn.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            txn.rollback().await.ok();
+            Err(e.into())
+        }
+    }
+}

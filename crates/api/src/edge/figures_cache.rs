@@ -1,0 +1,94 @@
+//! A cache of computed figures (`/stats/overview`, `/stats/breakdown`): a dashboard asking
+//! for the same figures again does not make the database aggregate every seminar again.
+//!
+//! Policy:
+//! - An entry is keyed by the request (path, query string, and what the caller may see) and
+//!   stored with the data version read *before* it was computed
+//!   ([`store::events::data_version`]: the latest journal entry). It is served only
+//!   while the version is unchanged, so a write committed through the API makes the next
+//!   request compute afresh.
+//! - Entries also expire after `FABRIQUES_STATS_CACHE_SECONDS` (30 by default; 0 turns the
+//!   cache off). That bounds the staleness the version cannot see: rows written without a
+//!   journal entry (`fabriques seed`, by hand) and, on PostgreSQL, a transaction that commits
+//!   after a later one while figures are read in between.
+//! - Each instance has its own cache, up to 32 MiB: nothing is shared between instances.
+//! - Answers say `Cache-Status: fabriques; hit` or `fabriques; fwd=miss|stale` (RFC 9211).
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::HttpResponse;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+
+use super::error::ApiError;
+
+/// Shared by every worker of an instance (clones share the entries).
+#[derive(Clone)]
+pub struct FiguresCache(Option<moka::sync::Cache<String, (String, Bytes)>>);
+
+impl FiguresCache {
+    /// A cache whose entries live `ttl_seconds` at most; none at all for 0.
+    pub fn new(ttl_seconds: u64) -> Self {
+        if ttl_seconds == 0 {
+            return Self(None);
+        }
+        Self(Some(
+            moka::sync::Cache::builder()
+                .max_capacity(32 * 1024 * 1024)
+                .weigher(|k: &String, v: &(String, Bytes)| {
+                    u32::try_from(k.len() + v.0.len() + v.1.len()).unwrap_or(u32::MAX)
+                })
+                .time_to_live(Duration::from_secs(ttl_seconds))
+                .build(),
+        ))
+    }
+
+    /// `compute`'s value as a JSON answer, from the cache while the data is unchanged.
+    pub async fn json<T, F, Fut>(
+        &self,
+        db: &impl ConnectionTrait,
+        key: String,
+        compute: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let encode = |value: &T| {
+            serde_json::to_vec(value)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::Internal(e.into()))
+        };
+        let Some(cache) = &self.0 else {
+            let body = encode(&compute().await?)?;
+            return Ok(HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(body));
+        };
+        let version = store::events::data_version(db).await?;
+        let (status, body) = match cache.get(&key) {
+            Some((cached, body)) if cached == version => ("hit", body),
+            found => {
+                let body = encode(&compute().await?)?;
+                cache.insert(key, (version, body.clone()));
+                let why = if found.is_some() { "stale" } else { "miss" };
+                (why, body)
+            }
+        };
+        Ok(HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .insert_header((
+                "cache-status",
+                if status == "hit" {
+                    "fabriques; hit".to_owned()
+                } else {
+                    format!("fabriques; fwd={status}")
+                },
+            ))
+            .body(body))
+    }
+}

@@ -1,0 +1,318 @@
+//! Safe retries: `Idempotency-Key` on POST.
+//!
+//! Policy: the first response to a POST carrying a key is kept per client (the token's
+//! subject) and key for 24 hours. A retry with the same key and the same request replays it
+//! exactly (status, body, `Location`) and writes nothing; the same key with another request
+//! is 422; a retry while the first is still running is 409. Keys are reserved by inserting
+//! their row under a primary key, so several instances on one database agree. Server errors
+//! (5xx), and requests refused before they ran (401, 429), are not kept: they may be retried.
+//! Keys past their retention are purged every ten minutes.
+
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, ResponseError, web};
+use chrono::Utc;
+use entity::idempotency_key::{ActiveModel, Column, Entity, Model};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+
+pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// How long a response is kept.
+pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
+/// After this, a request still marked in flight is taken to have died and may be retried.
+pub const IN_FLIGHT_TIMEOUT: Duration = Duration::from_secs(300);
+
+enum Reservation {
+    Reserved,
+    Replay(Model),
+    Refused(ApiError),
+}
+
+fn client_of(req: &ServiceRequest) -> Option<String> {
+    let claims = crate::auth::token::verified(req.request()).ok().flatten()?;
+    Some(format!("{}:{}", claims.role.as_str(), claims.sub))
+}
+
+fn valid_key(key: &HeaderValue) -> Option<String> {
+    let s = key.to_str().ok()?;
+    (!s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| s.to_owned())
+}
+
+fn fingerprint(req: &ServiceRequest, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(req.method().as_str().as_bytes());
+    h.update(b" ");
+    h.update(req.path().as_bytes());
+    h.update(b"?");
+    h.update(req.query_string().as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bytes_to_payload(buf: web::Bytes) -> Payload {
+    let (_, mut pl) = actix_http::h1::Payload::create(true);
+    pl.unread_data(buf);
+    Payload::from(pl)
+}
+
+fn age(t: chrono::DateTime<Utc>) -> Duration {
+    (Utc::now() - t).to_std().unwrap_or_default()
+}
+
+async fn reserve(
+    db: &DatabaseConnection,
+    client: &str,
+    key: &str,
+    fp: &str,
+) -> Result<Reservation, ApiError> {
+    for _ in 0..2 {
+        match in_flight_row(client, key, fp).insert(db).await {
+            Ok(_) => return Ok(Reservation::Reserved),
+            Err(e) if e.sql_err().is_none() => return Err(ApiError::from(e)),
+            Err(_) => {}
+        }
+        let Some(existing) = Entity::find_by_id((client.to_owned(), key.to_owned()))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        if age(existing.created_at) > RETENTION {
+            // Forgotten: free the key (only if nobody else did first) and reserve again.
+            Entity::delete_many()
+                .filter(Column::Client.eq(client))
+                .filter(Column::Key.eq(key))
+                .filter(Column::CreatedAt.eq(existing.created_at))
+                .exec(db)
+                .await?;
+            continue;
+        }
+        if existing.fingerprint != fp {
+            return Ok(Reservation::Refused(ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                detail: "this Idempotency-Key was used with another request; use a new key for a new request".into(),
+            }));
+        }
+        if existing.state == "in_flight" {
+            if age(existing.created_at) > IN_FLIGHT_TIMEOUT {
+                let taken = Entity::update_many()
+                    .col_expr(
+                        Column::CreatedAt,
+                        sea_orm::sea_query::Expr::value(Utc::now()),
+                    )
+                    .filter(Column::Client.eq(client))
+                    .filter(Column::Key.eq(key))
+                    .filter(Column::CreatedAt.eq(existing.created_at))
+                    .exec(db)
+                    .await?;
+                if taken.rows_affected == 1 {
+                    return Ok(Reservation::Reserved);
+                }
+            }
+            return Ok(Reservation::Refused(ApiError::conflict(
+                "idempotency_request_in_flight",
+                "a request with this Idempotency-Key is still running; retry later",
+            )));
+        }
+        return Ok(Reservation::Replay(existing));
+    }
+    Err(ApiError::conflict(
+        "idempotency_request_in_flight",
+        "the Idempotency-Key is contended; retry later",
+    ))
+}
+
+async fn release(db: &DatabaseConnection, client: &str, key: &str) {
+    let res = Entity::delete_many()
+        .filter(Column::Client.eq(client))
+        .filter(Column::Key.eq(key))
+        .exec(db)
+        .await;
+    if let Err(e) = res {
+        tracing::warn!(error = %e, "could not release an idempotency key");
+    }
+}
+
+/// An in-flight reservation, as the middleware writes it (for tests of the in-flight case).
+pub fn in_flight_row(client: &str, key: &str, fingerprint: &str) -> ActiveModel {
+    ActiveModel {
+        client: Set(client.to_owned()),
+        key: Set(key.to_owned()),
+        fingerprint: Set(fingerprint.to_owned()),
+        state: Set("in_flight".into()),
+        status: Set(None),
+        content_type: Set(None),
+        location: Set(None),
+        body: Set(None),
+        created_at: Set(Utc::now()),
+        completed_at: Set(None),
+    }
+}
+
+fn replay(m: Model) -> HttpResponse {
+    let status = m
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut res = HttpResponse::build(status);
+    res.insert_header((REPLAYED, "true"));
+    if let Some(ct) = m.content_type {
+        res.insert_header((header::CONTENT_TYPE, ct));
+    }
+    if let Some(loc) = m.location {
+        res.insert_header((header::LOCATION, loc));
+    }
+    res.body(m.body.unwrap_or_default())
+}
+
+/// The middleware: a no-op for anything but a POST with an `Idempotency-Key` and a valid token.
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = match req.headers().get(&HEADER) {
+        Some(v) if req.method() == Method::POST => match valid_key(v) {
+            Some(k) => k,
+            None => {
+                let e = ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key takes 1 to 255 printable ASCII characters",
+                );
+                return Ok(req.into_response(e.error_response()));
+            }
+        },
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let (Some(client), Some(db)) = (
+        client_of(&req),
+        req.app_data::<web::Data<DatabaseConnection>>().cloned(),
+    ) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(b) => b,
+        Err(_) => return Ok(req.into_response(ApiError::PayloadTooLarge.error_response())),
+    };
+    let fp = fingerprint(&req, &body);
+    req.set_payload(bytes_to_payload(body));
+    match reserve(&db, &client, &key, &fp).await {
+        Ok(Reservation::Reserved) => {}
+        Ok(Reservation::Replay(m)) => return Ok(req.into_response(replay(m))),
+        Ok(Reservation::Refused(e)) | Err(e) => return Ok(req.into_response(e.error_response())),
+    }
+    let res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(e) => {
+            release(&db, &client, &key).await;
+            return Err(e);
+        }
+    };
+    let status = res.status();
+    if status.is_server_error()
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::TOO_MANY_REQUESTS
+    {
+        release(&db, &client, &key).await;
+        return Ok(res);
+    }
+    let (req, response) = res.into_parts();
+    let headers = response.headers().clone();
+    let bytes = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap_or_default();
+    let text = |h: HeaderName| {
+        headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let saved = Entity::update_many()
+        .col_expr(Column::State, sea_orm::sea_query::Expr::value("done"))
+        .col_expr(
+            Column::Status,
+            sea_orm::sea_query::Expr::value(i32::from(status.as_u16())),
+        )
+        .col_expr(
+            Column::ContentType,
+            sea_orm::sea_query::Expr::value(text(header::CONTENT_TYPE)),
+        )
+        .col_expr(
+            Column::Location,
+            sea_orm::sea_query::Expr::value(text(header::LOCATION)),
+        )
+        .col_expr(
+            Column::Body,
+            sea_orm::sea_query::Expr::value(String::from_utf8_lossy(&bytes).into_owned()),
+        )
+        .col_expr(
+            Column::CompletedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(Column::Client.eq(client.as_str()))
+        .filter(Column::Key.eq(key.as_str()))
+        .exec(db.get_ref())
+        .await;
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "could not keep the response of an idempotent request");
+    }
+    let mut out = HttpResponse::build(status);
+    for (k, v) in headers.iter() {
+        if k != header::CONTENT_LENGTH {
+            out.append_header((k.clone(), v.clone()));
+        }
+    }
+    Ok(ServiceResponse::new(req, out.body(bytes)))
+}
+
+/// Documents the header and its 409 and 422 answers on every POST under /api/v1.
+pub fn document(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, RefOr, Required, Type};
+
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let Some(op) = item.post.as_mut() else {
+            continue;
+        };
+        op.parameters.get_or_insert_default().push(RefOr::T(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some("A key of yours (1 to 255 printable characters): a retry with the same key and request replays the first response; with another request it is 422; while the first still runs, 409"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).build()))
+                .build(),
+        ));
+        for (status, problems) in [
+            ("409", super::problems::problem_responses(&[409])),
+            ("422", super::problems::problem_responses(&[422])),
+        ] {
+            if !op.responses.responses.contains_key(status) {
+                op.responses.responses.extend(problems);
+            }
+        }
+    }
+}
+
+/// Deletes the keys past their retention (and an hour's margin); returns how many.
+pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, ApiError> {
+    let cutoff = Utc::now()
+        - chrono::Duration::from_std(RETENTION + Duration::from_secs(3600)).unwrap_or_default();
+    Ok(Entity::delete_many()
+        .filter(Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,161 @@
+//! Request ids, and problem+json for every error whoever produced it.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use super::error::{ApiError, PROBLEM_JSON};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id of this request (echoed from the client or generated).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|r| r.0.clone())
+}
+
+/// Client ids are echoed when short and printable, replaced otherwise.
+fn accept_client_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    (!s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| s.to_owned())
+}
+
+/// Sets the request id before the handler and, after it, stamps the id on the response and
+/// turns any error response that is not yet problem+json into one.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(accept_client_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let started = std::time::Instant::now();
+    let res = next.call(req).await?.map_into_boxed_body();
+    let res = enrich(res, &id).await;
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %path,
+        status = res.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(res)
+}
+
+async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    // RFC 6749 §5.2 errors of the token endpoint: problem fields inside, but application/json.
+    let is_oauth = !is_problem
+        && res.request().path() == "/oauth/token"
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == b"application/json");
+    let (req, mut response) = res.into_parts();
+    if let Ok(v) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(REQUEST_ID, v.clone());
+    }
+    if !status.is_client_error() && !status.is_server_error() {
+        return ServiceResponse::new(req, response);
+    }
+    let headers = response.headers().clone();
+    let body = response.into_body();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let mut problem: serde_json::Value = if is_problem || is_oauth {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}))
+    } else {
+        // Produced by actix itself (or a library): wrap it.
+        let api =
+            ApiError::bad_request("bad_request", String::from_utf8_lossy(&bytes).into_owned());
+        let mut p = serde_json::to_value(api.problem()).unwrap_or_default();
+        let code = match status.as_u16() {
+            404 => "not_found",
+            405 => "method_not_allowed",
+            413 => "payload_too_large",
+            415 => "unsupported_media_type",
+            s if s >= 500 => "internal_error",
+            _ => "bad_request",
+        };
+        p["status"] = status.as_u16().into();
+        p["code"] = code.into();
+        p["type"] = format!("urn:fabriques:problem:{code}").into();
+        p["title"] = status.canonical_reason().unwrap_or("Error").into();
+        if bytes.is_empty() || status.is_server_error() {
+            p["detail"] = status.canonical_reason().unwrap_or("Error").into();
+        }
+        p
+    };
+    if let Some(obj) = problem.as_object_mut() {
+        obj.insert("instance".into(), req.path().into());
+        obj.insert("request_id".into(), id.into());
+    }
+    let mut out = HttpResponse::build(status);
+    for (k, v) in headers.iter() {
+        if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+            out.append_header((k.clone(), v.clone()));
+        }
+    }
+    out.insert_header((
+        header::CONTENT_TYPE,
+        if is_oauth {
+            "application/json"
+        } else {
+            PROBLEM_JSON
+        },
+    ));
+    let response = out.body(serde_json::to_vec(&problem).unwrap_or_default());
+    ServiceResponse::new(req, response)
+}
+
+/// Routes that exist, with their methods, to answer 405 (with `Allow`) rather than 404.
+#[derive(Debug, Clone, Default)]
+pub struct KnownRoutes(pub Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
+
+impl KnownRoutes {
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+        let mut out = Vec::new();
+        for (path, item) in &api.paths.paths {
+            let mut methods: Vec<String> = Vec::new();
+            for (m, op) in [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ] {
+                if op.is_some() {
+                    methods.push(m.into());
+                }
+            }
+            out.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
+        }
+        KnownRoutes(out)
+    }
+}
+
+/// The default service: 405 for a known path with another method, 404 otherwise.
+pub async fn fallback(req: HttpRequest) -> HttpResponse {
+    let known = req.app_data::<actix_web::web::Data<KnownRoutes>>();
+    let allow = known.and_then(|k| {
+        k.0.iter()
+            .find(|(def, _)| def.is_match(req.path()))
+            .map(|(_, m)| m.clone())
+    });
+    match allow {
+        Some(methods) => ApiError::MethodNotAllowed(methods).error_response(),
+        None => ApiError::NotFound("resource").error_response(),
+    }
+}

@@ -1,0 +1,144 @@
+//! Rate limits per client, with actix-extensible-rate-limit (fixed one-minute windows).
+//!
+//! Policy: a request is counted against its caller: a machine client (its own limit, or the
+//! server's default), a person's token (its subject), or, without a valid token, its IP
+//! address (a lower limit). One caller exhausting its quota does not touch another's. Over
+//! the quota the answer is 429 problem+json with `Retry-After`; every answer carries the
+//! IETF draft headers `RateLimit-Policy: "fabriques";q=<quota>;w=60` and
+//! `RateLimit: "fabriques";r=<remaining>;t=<seconds to reset>`. Health probes are exempt.
+//! Counters live in each instance's memory: behind a load balancer with N instances a
+//! client may get up to N times its quota.
+
+use std::time::Duration;
+
+use actix_extensible_rate_limit::HeaderCompatibleOutput;
+use actix_extensible_rate_limit::backend::{SimpleInput, SimpleOutput};
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::error::ApiError;
+use crate::config::ServiceOptions;
+
+pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const WINDOW: Duration = Duration::from_secs(60);
+const EXEMPT: u64 = u64::MAX;
+
+/// Who the request counts against, and their quota per minute.
+pub fn input(
+    req: &ServiceRequest,
+) -> LocalBoxFuture<'static, Result<SimpleInput, actix_web::Error>> {
+    let options = req.app_data::<web::Data<ServiceOptions>>().cloned();
+    let exempt = req.path().starts_with("/health/");
+    let http = req.request().clone();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    Box::pin(async move {
+        let options = options.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("ServiceOptions missing from app data"))
+        })?;
+        // An invalid token counts as none here; the handler refuses it.
+        let claims = if exempt {
+            None
+        } else {
+            crate::auth::token::verified(&http).ok().flatten()
+        };
+        let (key, max_requests) = match (exempt, claims) {
+            (true, _) => ("exempt".to_owned(), EXEMPT),
+            (false, Some(c)) => match c.cid {
+                Some(cid) => {
+                    let own = crate::auth::token::client_row(&http, cid)
+                        .await?
+                        .and_then(|m| m.rate_limit_per_minute)
+                        .and_then(|n| u64::try_from(n).ok());
+                    (
+                        format!("client:{cid}"),
+                        own.unwrap_or(options.rate_limit_per_minute),
+                    )
+                }
+                None => (
+                    format!("token:{}:{}", c.role.as_str(), c.sub),
+                    options.rate_limit_per_minute,
+                ),
+            },
+            (false, None) => (format!("ip:{ip}"), options.anonymous_rate_limit_per_minute),
+        };
+        Ok(SimpleInput {
+            interval: WINDOW,
+            max_requests,
+            key,
+        })
+    })
+}
+
+fn set_headers(headers: &mut HeaderMap, out: &SimpleOutput) {
+    let policy = format!("\"fabriques\";q={};w={}", out.limit, WINDOW.as_secs());
+    let state = format!(
+        "\"fabriques\";r={};t={}",
+        out.remaining,
+        out.seconds_until_reset()
+    );
+    if let (Ok(p), Ok(s)) = (
+        HeaderValue::from_str(&policy),
+        HeaderValue::from_str(&state),
+    ) {
+        headers.insert(RATELIMIT_POLICY, p);
+        headers.insert(RATELIMIT, s);
+    }
+}
+
+/// Adds the headers to an allowed answer.
+pub fn allowed(headers: &mut HeaderMap, out: Option<&SimpleOutput>, _rolled_back: bool) {
+    if let Some(out) = out.filter(|o| o.limit != EXEMPT) {
+        set_headers(headers, out);
+    }
+}
+
+/// The 429 answer.
+pub fn denied(out: &SimpleOutput) -> HttpResponse {
+    let mut res = ApiError::TooManyRequests {
+        retry_after: out.seconds_until_reset().max(1),
+    }
+    .error_response();
+    set_headers(res.headers_mut(), out);
+    res
+}
+
+/// Documents 429 on every operation.
+pub fn document(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::header::HeaderBuilder;
+    let mut problems = super::problems::problem_responses(&[429]);
+    if let Some(RefOr::T(r)) = problems.get_mut("429") {
+        for (name, description) in [
+            ("Retry-After", "Seconds until the quota resets"),
+            (
+                "RateLimit",
+                "`\"fabriques\";r=<remaining>;t=<seconds to reset>` (IETF draft)",
+            ),
+            (
+                "RateLimit-Policy",
+                "`\"fabriques\";q=<requests>;w=60` (IETF draft)",
+            ),
+        ] {
+            r.headers.insert(
+                name.into(),
+                RefOr::T(HeaderBuilder::new().description(Some(description)).build()),
+            );
+        }
+    }
+    for op in super::openapi::operations(api.paths.paths.values_mut()) {
+        if op
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| id == "get_liveness" || id == "get_readiness")
+        {
+            continue;
+        }
+        op.responses.responses.append(&mut problems.clone());
+    }
+}

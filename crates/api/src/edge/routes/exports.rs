@@ -1,0 +1,131 @@
+//! `/exports/{dataset}.csv`: CSV exports for spreadsheets and data tools, streamed.
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, get, web};
+use domain::query::Dataset;
+use domain::{Grant, Permission};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::edge::context::Public;
+use crate::edge::error::{ApiError, ApiResult, Problem};
+use crate::edge::extract::Query;
+use crate::edge::problems::ListProblems;
+
+/// Licence of the public datasets (the open-data catalogue).
+pub const LICENCE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
+
+/// Every dataset and all its columns (personal ones included).
+pub fn datasets() -> Vec<(Dataset, Vec<&'static str>)> {
+    Dataset::ALL
+        .iter()
+        .map(|&d| {
+            (
+                d,
+                store::exports::all_columns(d)
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The column separator.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+pub enum Separator {
+    /// RFC 4180.
+    #[default]
+    #[serde(rename = ",")]
+    Comma,
+    /// French spreadsheets.
+    #[serde(rename = ";")]
+    Semicolon,
+}
+
+crate::selection_params!(ExportParams {
+    /// `,` (default, RFC 4180) or `;` (French Excel).
+    #[param(example = ";")]
+    sep: Option<Separator>,
+    /// Start with a UTF-8 byte order mark (Excel needs it to read accents).
+    bom: Option<bool>,
+});
+
+fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(separator)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)
+            .map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok(Bytes::from(bytes))
+}
+
+/// Export a dataset as CSV: `fabriques`, `participations`, `seminars`, `roadmap_actions`,
+/// `territories` (all of them; no filter) or `funding_lines` (`funding:read`). The filters
+/// select Fabriques as `GET /fabriques` does; the rows are those the caller may see (for the
+/// public, what the public catalogue shows: accompanied participations, the seminars of
+/// visible participations, the actions of adopted roadmaps) and a column of a tier the caller
+/// does not see is left out. Public datasets are open data under the Licence Ouverte 2.0
+/// (`Link: rel="license"`). Column definitions: `docs/data-dictionary.md`.
+#[utoipa::path(
+    tag = "exports", operation_id = "export_csv",
+    params(("dataset" = Dataset, Path, description = "The dataset"), ExportParams),
+    responses(
+        (status = 200, description = "The CSV, streamed", content_type = "text/csv", body = String),
+        (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
+        ListProblems
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/exports/{dataset}.csv")]
+pub async fn export_csv(
+    r: Public,
+    dataset: web::Path<String>,
+    Query(p): Query<ExportParams>,
+) -> ApiResult<HttpResponse> {
+    let dataset: Dataset = dataset
+        .parse()
+        .map_err(|()| ApiError::NotFound("dataset"))?;
+    let access = r.access().clone();
+    if dataset == Dataset::FundingLines {
+        if access.is_public() {
+            return Err(ApiError::Unauthorized("a bearer token is required".into()));
+        }
+        if access.grant(Permission::ReadFunding) == Grant::Never {
+            access.require(Permission::ReadFunding)?;
+        }
+    }
+    let separator = match p.sep.unwrap_or_default() {
+        Separator::Comma => b',',
+        Separator::Semicolon => b';',
+    };
+    let header: Vec<String> = store::exports::columns(dataset, &access)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut first = Vec::new();
+    if p.bom.unwrap_or(false) {
+        first.extend_from_slice("\u{feff}".as_bytes());
+    }
+    first.extend_from_slice(&write_rows(separator, &[header])?);
+    let rows = store::exports::rows(r.db().clone(), &access, dataset, &p.filter()?)
+        .map(move |batch| write_rows(separator, &batch.map_err(ApiError::from)?));
+    let body = futures_util::stream::once(async move { Ok::<_, ApiError>(Bytes::from(first)) })
+        .chain(rows);
+    let mut res = HttpResponse::Ok();
+    res.content_type("text/csv; charset=utf-8").insert_header((
+        "Content-Disposition",
+        format!("attachment; filename=\"{}.csv\"", dataset.as_str()),
+    ));
+    if store::exports::is_open_data(dataset, &access) {
+        res.insert_header(("Link", format!("<{LICENCE_URL}>; rel=\"license\"")));
+    }
+    Ok(res.streaming(body))
+}

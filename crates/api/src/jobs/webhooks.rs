@@ -1,0 +1,511 @@
+//! Signed webhooks: the delivery worker, the signature and the target-address policy.
+//!
+//! Policy:
+//! - Each active subscription reads the change feed from its own cursor with its client's
+//!   rights (the same visibility and redaction as `GET /events`); each event becomes one
+//!   delivery whose body is fixed once, so that retries and redeliveries send the same bytes.
+//! - Deliveries are claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL) and leased: several
+//!   instances never send the same attempt twice, and a crashed instance's claims come back
+//!   when their lease ends. Delivery is at least once: receivers deduplicate on the event id.
+//! - A failed attempt (not 2xx, timeout, refused connection) is retried after an exponential
+//!   backoff; after `webhook_max_attempts` the delivery fails (it can be redelivered by hand);
+//!   after `webhook_disable_after` failed attempts in a row the subscription is disabled.
+//! - Every request carries `Fabriques-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+//!   "<t>.<body>" keyed with the subscription's secret>`.
+//! - Targets must be https on public addresses, checked when subscribing and again at each
+//!   attempt against what the name resolves to (the connection goes to the checked address);
+//!   redirects are not followed. Configuration may allow private targets, for tests.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::webhook_delivery as delivery;
+use entity::webhook_subscription as subscription;
+use hmac::{Hmac, Mac};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use sha2::Sha256;
+use url::{Host, Url};
+use uuid::Uuid;
+
+use domain::{ClientStatus, DeliveryStatus, WebhookStatus};
+
+use crate::config::ServiceOptions;
+
+const ACTIVE: &str = WebhookStatus::Active.as_str();
+const DISABLED: &str = WebhookStatus::Disabled.as_str();
+const PENDING: &str = DeliveryStatus::Pending.as_str();
+const DELIVERED: &str = DeliveryStatus::Delivered.as_str();
+const FAILED: &str = DeliveryStatus::Failed.as_str();
+const CLIENT_ACTIVE: &str = ClientStatus::Active.as_str();
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "Fabriques-Signature";
+/// Deliveries claimed per round.
+const BATCH: u64 = 20;
+/// Events turned into deliveries per subscription per round.
+const FAN_OUT: u32 = 100;
+/// Longest retry delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// `t=<unix>,v1=<hex>`: the signature of `body` at time `t`.
+pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    // HMAC takes keys of any length: this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={t},v1={hex}")
+}
+
+fn is_public_v4(ip: std::net::Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240) // reserved
+}
+
+/// Whether an address is on the public internet (not private, loopback, link-local...).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)) // documentation
+        }
+    }
+}
+
+/// Checks a webhook URL when it is given; the address it resolves to is checked at each attempt.
+pub fn check_url(raw: &str, allow_private: bool) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|e| format!("not an absolute URL: {e}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        "http" => return Err("use https".into()),
+        other => return Err(format!("the scheme `{other}` is not allowed: use https")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("credentials in the URL are not allowed".into());
+    }
+    if url.fragment().is_some() {
+        return Err("a fragment (#...) is not allowed".into());
+    }
+    match url.host() {
+        None => return Err("the URL has no host".into()),
+        Some(Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if !allow_private && (d == "localhost" || d.ends_with(".localhost") || !d.contains('.'))
+            {
+                return Err(format!("`{d}` is not a public host name"));
+            }
+        }
+        Some(Host::Ipv4(ip)) if !allow_private && !is_public(IpAddr::V4(ip)) => {
+            return Err(format!("{ip} is a private, loopback or reserved address"));
+        }
+        Some(Host::Ipv6(ip)) if !allow_private && !is_public(IpAddr::V6(ip)) => {
+            return Err(format!("{ip} is a private, loopback or reserved address"));
+        }
+        Some(_) => {}
+    }
+    Ok(url)
+}
+
+/// Resolves the target and checks every address; returns the one to connect to.
+async fn resolve(url: &Url, allow_private: bool) -> Result<Option<(String, SocketAddr)>, String> {
+    let Some(Host::Domain(domain)) = url.host() else {
+        return Ok(None);
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((domain, port))
+        .await
+        .map_err(|e| format!("cannot resolve {domain}: {e}"))?
+        .collect();
+    let Some(first) = addrs.first().copied() else {
+        return Err(format!("{domain} resolves to no address"));
+    };
+    if !allow_private && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(format!(
+            "{domain} resolves to {}, a private address",
+            bad.ip()
+        ));
+    }
+    Ok(Some((domain.to_owned(), first)))
+}
+
+/// Starts the worker on the current runtime.
+pub fn spawn(db: DatabaseConnection, options: ServiceOptions) {
+    tokio::spawn(async move {
+        let poll = Duration::from_millis(std::cmp::Ord::max(options.webhook_poll_ms, 10));
+        loop {
+            if let Err(e) = tick(&db, &options).await {
+                tracing::warn!(error = %e, "webhook worker round failed");
+            }
+            tokio::time::sleep(poll).await;
+        }
+    });
+}
+
+/// One round: turn new events into deliveries, then attempt the deliveries that are due.
+pub async fn tick(db: &DatabaseConnection, options: &ServiceOptions) -> anyhow::Result<()> {
+    fan_out(db).await?;
+    deliver_due(db, options).await
+}
+
+async fn fan_out(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let ids: Vec<Uuid> = subscription::Entity::find()
+        .filter(subscription::Column::Status.eq(ACTIVE))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    for id in ids {
+        let txn = db.begin().await?;
+        // Another instance busy with this subscription: skip it this round.
+        let Some(sub) = subscription::Entity::find_by_id(id)
+            .filter(subscription::Column::Status.eq(ACTIVE))
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        let Some(client) = entity::api_client::Entity::find_by_id(sub.client_id)
+            .filter(entity::api_client::Column::Status.eq(CLIENT_ACTIVE))
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        let caller = domain::Caller {
+            subject: format!("client:{}", client.id),
+            role: store::decode::decode("api_clients", "role", &client.role)?,
+            organization: client.organization_id,
+            territory: client.territory_id,
+            client: Some(client.id),
+        };
+        let access = store::access::load(&txn, caller).await?;
+        let after = sub
+            .cursor
+            .as_deref()
+            .and_then(|c| store::cursor::decode(c, store::cursor::KeyKind::Number))
+            .and_then(|c| match c.key {
+                Some(domain::query::CursorKey::Number(txid)) => Some((txid, c.id)),
+                _ => None,
+            });
+        let request = domain::query::FeedRequest {
+            after,
+            types: store::webhooks::types_of(&sub)?,
+            limit: FAN_OUT,
+        };
+        let page = store::events::feed(&txn, &access, &request).await?;
+        if page.items.is_empty() {
+            continue;
+        }
+        let now = Utc::now();
+        for event in &page.items {
+            delivery::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                subscription_id: Set(sub.id),
+                event_id: Set(event.id),
+                payload: Set(serde_json::to_string(event)?),
+                status: Set(PENDING.into()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                last_attempt_at: Set(None),
+                last_status_code: Set(None),
+                last_error: Set(None),
+                created_at: Set(now),
+                delivered_at: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        subscription::Entity::update_many()
+            .col_expr(
+                subscription::Column::Cursor,
+                Expr::value(page.next.as_ref().map(store::cursor::encode)),
+            )
+            .filter(subscription::Column::Id.eq(sub.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+fn backoff(options: &ServiceOptions, attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    Duration::from_millis(options.webhook_backoff_ms.saturating_mul(1u64 << exp)).min(MAX_BACKOFF)
+}
+
+async fn deliver_due(db: &DatabaseConnection, options: &ServiceOptions) -> anyhow::Result<()> {
+    let now = Utc::now();
+    // Claim: lease the due deliveries for longer than an attempt can take.
+    let lease = chrono::Duration::milliseconds(i64::try_from(options.webhook_timeout_ms)?)
+        + chrono::Duration::seconds(30);
+    let txn = db.begin().await?;
+    let due = delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(
+            delivery::Column::SubscriptionId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(subscription::Column::Id)
+                    .from(subscription::Entity)
+                    .and_where(Expr::col(subscription::Column::Status).eq(ACTIVE))
+                    // A revoked client's subscriptions receive nothing more.
+                    .and_where(
+                        Expr::col(subscription::Column::ClientId).in_subquery(
+                            sea_orm::sea_query::Query::select()
+                                .column(entity::api_client::Column::Id)
+                                .from(entity::api_client::Entity)
+                                .and_where(
+                                    Expr::col(entity::api_client::Column::Status).eq(CLIENT_ACTIVE),
+                                )
+                                .to_owned(),
+                        ),
+                    )
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(delivery::Column::NextAttemptAt)
+        .limit(BATCH)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
+    for d in &due {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::Attempts,
+                Expr::col(delivery::Column::Attempts).add(1),
+            )
+            .col_expr(delivery::Column::LastAttemptAt, Expr::value(now))
+            .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
+            .filter(delivery::Column::Id.eq(d.id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    for d in due {
+        // Disabled or deleted since the claim (by an earlier attempt of this batch, say):
+        // hand the delivery back untouched, due as soon as the subscription is active again.
+        let sub = subscription::Entity::find_by_id(d.subscription_id)
+            .one(db)
+            .await?;
+        let Some(sub) = sub.filter(|s| s.status == ACTIVE) else {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Attempts, Expr::value(d.attempts))
+                .col_expr(
+                    delivery::Column::LastAttemptAt,
+                    Expr::value(d.last_attempt_at),
+                )
+                .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+                .filter(delivery::Column::Id.eq(d.id))
+                .exec(db)
+                .await?;
+            continue;
+        };
+        let outcome = attempt(&sub, &d, options).await;
+        record(db, options, &sub, d, outcome).await?;
+    }
+    Ok(())
+}
+
+/// The receiver's status, or why there was none.
+type Outcome = Result<u16, String>;
+
+async fn attempt(
+    sub: &subscription::Model,
+    d: &delivery::Model,
+    options: &ServiceOptions,
+) -> Outcome {
+    let allow_private = options.webhook_allow_private_targets;
+    let url = check_url(&sub.url, allow_private)?;
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_millis(options.webhook_timeout_ms))
+        .user_agent(concat!("fabriques-webhooks/", env!("CARGO_PKG_VERSION")));
+    if let Some((domain, addr)) = resolve(&url, allow_private).await? {
+        builder = builder.resolve(&domain, addr);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    let t = Utc::now().timestamp();
+    let res = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header(
+            SIGNATURE_HEADER,
+            signature(&sub.secret, t, d.payload.as_bytes()),
+        )
+        .header("Fabriques-Webhook-Id", sub.id.to_string())
+        .header("Fabriques-Delivery-Id", d.id.to_string())
+        .header("Fabriques-Event-Id", d.event_id.to_string())
+        .body(d.payload.clone())
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                "timed out".to_owned()
+            } else if e.is_connect() {
+                "connection failed".to_owned()
+            } else {
+                format!("request failed: {e}")
+            }
+        })?;
+    Ok(res.status().as_u16())
+}
+
+async fn record(
+    db: &DatabaseConnection,
+    options: &ServiceOptions,
+    sub: &subscription::Model,
+    d: delivery::Model,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let attempts = d.attempts + 1;
+    let mut a: delivery::ActiveModel = d.into();
+    a.attempts = Set(attempts);
+    a.last_attempt_at = Set(Some(now));
+    let success = matches!(outcome, Ok(s) if (200..300).contains(&s));
+    let (code, error) = match &outcome {
+        Ok(s) if success => (Some(i32::from(*s)), None),
+        Ok(s) => (
+            Some(i32::from(*s)),
+            Some(format!("the receiver answered {s}")),
+        ),
+        Err(e) => (None, Some(e.chars().take(500).collect::<String>())),
+    };
+    a.last_status_code = Set(code);
+    a.last_error = Set(error.clone());
+    if success {
+        a.status = Set(DELIVERED.into());
+        a.delivered_at = Set(Some(now));
+    } else if attempts >= i32::try_from(options.webhook_max_attempts).unwrap_or(i32::MAX) {
+        a.status = Set(FAILED.into());
+    } else {
+        a.next_attempt_at = Set(now + backoff(options, attempts));
+    }
+    let txn = db.begin().await?;
+    a.update(&txn).await?;
+    if success {
+        subscription::Entity::update_many()
+            .col_expr(subscription::Column::ConsecutiveFailures, Expr::value(0))
+            .filter(subscription::Column::Id.eq(sub.id))
+            .exec(&txn)
+            .await?;
+    } else {
+        subscription::Entity::update_many()
+            .col_expr(
+                subscription::Column::ConsecutiveFailures,
+                Expr::col(subscription::Column::ConsecutiveFailures).add(1),
+            )
+            .filter(subscription::Column::Id.eq(sub.id))
+            .exec(&txn)
+            .await?;
+        let limit = i32::try_from(options.webhook_disable_after).unwrap_or(i32::MAX);
+        let disabled = subscription::Entity::update_many()
+            .col_expr(subscription::Column::Status, Expr::value(DISABLED))
+            .col_expr(
+                subscription::Column::DisabledReason,
+                Expr::value(format!(
+                    "disabled after {limit} failed attempts in a row; last: {}",
+                    error.unwrap_or_default()
+                )),
+            )
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription::Column::Id.eq(sub.id))
+            .filter(subscription::Column::Status.eq(ACTIVE))
+            .filter(subscription::Column::ConsecutiveFailures.gte(limit))
+            .exec(&txn)
+            .await?;
+        if disabled.rows_affected > 0 {
+            tracing::warn!(webhook = %sub.id, "webhook disabled after repeated failures");
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Documents the delivered events in the spec's `webhooks` section (OpenAPI 3.1).
+pub fn document(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+    };
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{
+        ContentBuilder, ObjectBuilder, PathsBuilder, Ref, Required, ResponseBuilder, Type,
+    };
+
+    let header = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+            .build()
+    };
+    let op = OperationBuilder::new()
+        .operation_id(Some("webhook_event"))
+        .tag("webhook events")
+        .summary(Some("A change, POSTed to each subscribed client's URL"))
+        .description(Some(
+            "The body is the change-feed event (as in `GET /api/v1/events`), seen with the client's rights. Verify `Fabriques-Signature` before trusting it: `t=<unix seconds>,v1=<hex>`, where v1 is HMAC-SHA256, keyed with the subscription's secret, of `<t>.<raw body>`; refuse a `t` older than 5 minutes. Delivery is at least once: deduplicate on `Fabriques-Event-Id`. Answer 2xx within 10 s; anything else is retried with exponential backoff, and a subscription failing repeatedly is disabled.",
+        ))
+        .parameter(header(SIGNATURE_HEADER, "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">"))
+        .parameter(header("Fabriques-Webhook-Id", "The subscription"))
+        .parameter(header("Fabriques-Delivery-Id", "The delivery (the same on every retry)"))
+        .parameter(header("Fabriques-Event-Id", "The event: deduplicate on it"))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("FeedEventResponse")))
+                        .build(),
+                )
+                .build(),
+        ))
+        .response("2XX", ResponseBuilder::new().description("Received").build())
+        // The receiver checks the signature; no credentials are sent.
+        .securities(Some([utoipa::openapi::security::SecurityRequirement::default()]))
+        .build();
+    api.webhooks = Some(
+        PathsBuilder::new()
+            .path("change", PathItem::new(HttpMethod::Post, op))
+            .build(),
+    );
+}

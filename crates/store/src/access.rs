@@ -1,0 +1,217 @@
+//! The access policy ([`domain::Access`]) as SQL: the row rules rendered as conditions, and
+//! the one statement that reads an organization's partner roles.
+//!
+//! Policy: every list, export, figure, map and feed query filters with these functions; no
+//! query decides visibility by itself. Each rendering mirrors one predicate of the policy
+//! (whose tests check that they agree).
+
+use domain::access::{
+    ACCOMPANIED, Caller, ExternalIdRows, FabriqueRows, FundingRows, ParticipationRows,
+    Partnerships, RoadmapRows, UnpublishedRows,
+};
+use domain::{Access, FabriqueStatus, PartnerRole, RoadmapStatus};
+use entity::{fabrique, fabrique_partner as fp, participation, roadmap};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::decode::decode;
+use crate::error::StoreResult;
+
+/// The caller's [`Access`]: for an organization, its partner roles are read (one statement).
+pub async fn load(db: &impl ConnectionTrait, caller: Caller) -> StoreResult<Access> {
+    let mut partnerships = Partnerships::new();
+    if Access::needs_partnerships(&caller)
+        && let Some(org) = caller.organization
+    {
+        let rows: Vec<(Uuid, String)> = fp::Entity::find()
+            .select_only()
+            .column(fp::Column::FabriqueId)
+            .column(fp::Column::Role)
+            .filter(fp::Column::OrganizationId.eq(org))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (fabrique, role) in rows {
+            let role: PartnerRole = decode("fabrique_partners", "role", &role)?;
+            partnerships.entry(fabrique).or_default().push(role);
+        }
+    }
+    Ok(Access::new(caller, partnerships))
+}
+
+/// A condition that always holds, or never does.
+fn always(yes: bool) -> Condition {
+    if yes {
+        Condition::all()
+    } else {
+        Condition::all().add(Expr::val(1).eq(0))
+    }
+}
+
+/// The ids of the Fabriques the caller may know, when it may not know them all.
+pub fn visible_fabrique_ids(access: &Access) -> Option<SelectStatement> {
+    match access.fabrique_rows() {
+        FabriqueRows::All => None,
+        FabriqueRows::PastDraft => Some(
+            Query::select()
+                .column(fabrique::Column::Id)
+                .from(fabrique::Entity)
+                .and_where(fabrique::Column::Status.ne(FabriqueStatus::Draft.as_str()))
+                .to_owned(),
+        ),
+    }
+}
+
+/// On the `fabriques` table itself.
+pub fn fabriques(access: &Access) -> Condition {
+    match access.fabrique_rows() {
+        FabriqueRows::All => Condition::all(),
+        FabriqueRows::PastDraft => {
+            Condition::all().add(fabrique::Column::Status.ne(FabriqueStatus::Draft.as_str()))
+        }
+    }
+}
+
+/// Rows of a table with a Fabrique id column: those of Fabriques the caller may know.
+pub fn in_visible_fabriques<C: ColumnTrait>(access: &Access, fabrique_id: C) -> Condition {
+    match visible_fabrique_ids(access) {
+        None => Condition::all(),
+        Some(ids) => Condition::all().add(fabrique_id.in_subquery(ids)),
+    }
+}
+
+/// Participations the caller may know (their Fabrique included).
+pub fn participations(access: &Access) -> Condition {
+    let c = in_visible_fabriques(access, participation::Column::FabriqueId);
+    match access.participation_rows() {
+        ParticipationRows::All => c,
+        ParticipationRows::AccompaniedOr { own_territory } => {
+            let mut rows = Condition::any()
+                .add(participation::Column::Status.is_in(ACCOMPANIED.iter().map(|s| s.as_str())));
+            if let Some(t) = own_territory {
+                rows = rows.add(participation::Column::TerritoryId.eq(t));
+            }
+            c.add(rows)
+        }
+    }
+}
+
+/// The ids of the participations the caller may know.
+pub fn visible_participation_ids(access: &Access) -> SelectStatement {
+    let mut q = Query::select()
+        .column(participation::Column::Id)
+        .from(participation::Entity)
+        .to_owned();
+    q.cond_where(participations(access));
+    q
+}
+
+/// Seminars: intersite ones of visible Fabriques, local ones of visible participations.
+pub fn seminars(access: &Access) -> Condition {
+    use entity::seminar::Column;
+    let c = in_visible_fabriques(access, Column::FabriqueId);
+    match access.participation_rows() {
+        ParticipationRows::All => c,
+        ParticipationRows::AccompaniedOr { .. } => c.add(
+            Condition::any()
+                .add(Column::ParticipationId.is_null())
+                .add(Column::ParticipationId.in_subquery(visible_participation_ids(access))),
+        ),
+    }
+}
+
+/// Roadmaps (on the `roadmaps` table): of visible participations, adopted ones or (for a
+/// territory) its own.
+pub fn roadmaps(access: &Access) -> Condition {
+    let of_visible = Condition::all()
+        .add(roadmap::Column::ParticipationId.in_subquery(visible_participation_ids(access)));
+    match access.roadmap_rows() {
+        RoadmapRows::All => of_visible,
+        RoadmapRows::AdoptedOr { own_territory } => {
+            let mut rows =
+                Condition::any().add(roadmap::Column::Status.eq(RoadmapStatus::Adopted.as_str()));
+            if let Some(t) = own_territory {
+                rows = rows.add(
+                    roadmap::Column::ParticipationId.in_subquery(
+                        Query::select()
+                            .column(participation::Column::Id)
+                            .from(participation::Entity)
+                            .and_where(participation::Column::TerritoryId.eq(t))
+                            .to_owned(),
+                    ),
+                );
+            }
+            of_visible.add(rows)
+        }
+    }
+}
+
+/// The ids of the roadmaps the caller may know.
+pub fn visible_roadmap_ids(access: &Access) -> SelectStatement {
+    let mut q = Query::select()
+        .column(roadmap::Column::Id)
+        .from(roadmap::Entity)
+        .to_owned();
+    q.cond_where(roadmaps(access));
+    q
+}
+
+/// The Fabriques where `org` holds one of `roles` (any role when empty).
+fn partnered_by(org: Uuid, roles: &[PartnerRole]) -> SelectStatement {
+    let mut q = Query::select()
+        .column(fp::Column::FabriqueId)
+        .from(fp::Entity)
+        .and_where(fp::Column::OrganizationId.eq(org))
+        .to_owned();
+    if !roles.is_empty() {
+        q.and_where(fp::Column::Role.is_in(roles.iter().map(|r| r.as_str())));
+    }
+    q
+}
+
+/// Funding lines (or anything funding-related keyed by a Fabrique id) the caller may see.
+pub fn funding<C: ColumnTrait>(access: &Access, fabrique_id: C) -> Condition {
+    let c = in_visible_fabriques(access, fabrique_id);
+    match access.funding_rows() {
+        FundingRows::All => c,
+        FundingRows::OfPartner(org) => c.add(fabrique_id.in_subquery(partnered_by(org, &[]))),
+        FundingRows::None => always(false),
+    }
+}
+
+/// Testimonies: published ones, and the unpublished ones the caller may publish.
+pub fn testimonies(access: &Access) -> Condition {
+    use entity::testimony::Column;
+    let c = in_visible_fabriques(access, Column::FabriqueId);
+    let unpublished = match access.unpublished_rows() {
+        UnpublishedRows::All => Condition::all(),
+        UnpublishedRows::OfPersonalPartner(org) => {
+            Condition::all().add(Column::FabriqueId.in_subquery(partnered_by(
+                org,
+                &[PartnerRole::CoAnimator, PartnerRole::Contractor],
+            )))
+        }
+        UnpublishedRows::None => always(false),
+    };
+    c.add(
+        Condition::any()
+            .add(Column::Published.eq(true))
+            .add(unpublished),
+    )
+}
+
+/// Journal entries about external ids: their organization's, or all for ANCT. (External ids
+/// are written only by organization tokens, so the actor's organization is the owner.)
+pub fn external_id_events(access: &Access) -> Condition {
+    use entity::event::Column;
+    let other =
+        Condition::all().add(Column::EntityType.ne(domain::EntityType::ExternalId.as_str()));
+    match access.external_id_rows() {
+        ExternalIdRows::All => Condition::all(),
+        ExternalIdRows::OfOrganization(org) => Condition::any()
+            .add(other)
+            .add(Column::ActorOrganization.eq(org)),
+        ExternalIdRows::None => other,
+    }
+}

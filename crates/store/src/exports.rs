@@ -1,0 +1,420 @@
+//! The rows of the CSV exports, read from the database in constant memory: keyset pages of
+//! [`BATCH`] rows (ids are UUIDv7, so id order is creation order), each page handed on before
+//! the next is read; the connection is free between pages. The HTTP edge writes them as CSV.
+//!
+//! Policy: an export holds the rows the caller may see (the same rule as the API's lists
+//! and the public catalogue), and only the columns of the tiers it may see anywhere; a cell
+//! of a tier the caller does not see for that row is left empty.
+
+use std::pin::Pin;
+
+use domain::query::{Dataset, FabriqueFilter};
+use domain::{Access, Grant, Permission, Scope, Tier, View};
+use entity::{fabrique, funding_line, participation, roadmap, roadmap_action, seminar, territory};
+use futures_util::Stream;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::error::{StoreError, StoreResult};
+use crate::stats::of_selected;
+
+pub const BATCH: u64 = 1000;
+
+/// A dataset's columns, each with its tier.
+pub type Columns = &'static [(&'static str, Tier)];
+
+pub const FABRIQUES: Columns = &[
+    ("id", Tier::Public),
+    ("title", Tier::Public),
+    ("theme", Tier::Public),
+    ("programme_id", Tier::Public),
+    ("status", Tier::Public),
+    ("planned_start", Tier::Public),
+    ("actual_start", Tier::Public),
+    ("end_date", Tier::Public),
+    ("min_territories", Tier::Public),
+    ("max_territories", Tier::Public),
+    ("created_at", Tier::Public),
+];
+pub const SEMINARS: Columns = &[
+    ("id", Tier::Public),
+    ("fabrique_id", Tier::Public),
+    ("participation_id", Tier::Public),
+    ("kind", Tier::Public),
+    ("number", Tier::Public),
+    ("status", Tier::Public),
+    ("scheduled_on", Tier::Public),
+    ("place", Tier::Public),
+    ("mode", Tier::Public),
+    ("attendance", Tier::Public),
+    ("held_at", Tier::Public),
+    ("cancelled_at", Tier::Public),
+];
+pub const ROADMAP_ACTIONS: Columns = &[
+    ("id", Tier::Public),
+    ("roadmap_id", Tier::Public),
+    ("position", Tier::Public),
+    ("title", Tier::Public),
+    ("lead", Tier::Partner),
+    ("horizon", Tier::Public),
+    ("due_on", Tier::Public),
+    ("estimated_cost_cents", Tier::Public),
+    ("status", Tier::Public),
+];
+pub const TERRITORIES: Columns = &[
+    ("id", Tier::Public),
+    ("name", Tier::Public),
+    ("kind", Tier::Public),
+    ("code", Tier::Public),
+    ("department", Tier::Public),
+    ("region", Tier::Public),
+    ("population", Tier::Public),
+    ("latitude", Tier::Public),
+    ("longitude", Tier::Public),
+];
+pub const FUNDING_LINES: Columns = &[
+    ("id", Tier::Public),
+    ("fabrique_id", Tier::Public),
+    ("organization_id", Tier::Public),
+    ("kind", Tier::Public),
+    ("amount_cents", Tier::Public),
+    ("label", Tier::Public),
+];
+pub const PARTICIPATIONS: Columns = &[
+    ("id", Tier::Public),
+    ("fabrique_id", Tier::Public),
+    ("territory_id", Tier::Public),
+    ("status", Tier::Public),
+    ("focus", Tier::Public),
+    ("applied_at", Tier::Public),
+    ("accepted_at", Tier::Public),
+    ("activated_at", Tier::Public),
+    ("completed_at", Tier::Public),
+    ("withdrawn_at", Tier::Public),
+    ("sponsor_name", Tier::Personal),
+    ("sponsor_mandate", Tier::Personal),
+    ("motivation", Tier::Personal),
+];
+
+/// Every column of a dataset, whoever reads it.
+pub fn all_columns(d: Dataset) -> Columns {
+    match d {
+        Dataset::Fabriques => FABRIQUES,
+        Dataset::Participations => PARTICIPATIONS,
+        Dataset::Seminars => SEMINARS,
+        Dataset::RoadmapActions => ROADMAP_ACTIONS,
+        Dataset::Territories => TERRITORIES,
+        Dataset::FundingLines => FUNDING_LINES,
+    }
+}
+
+/// Whether the caller may see a column of this tier in some row.
+fn tier_anywhere(access: &Access, tier: Tier) -> bool {
+    match tier {
+        Tier::Public => true,
+        Tier::Partner => !access.is_public(),
+        Tier::Personal => access.grant(Permission::ReadPersonalData) != Grant::Never,
+        Tier::Internal => access.is_anct(),
+    }
+}
+
+/// The columns the caller gets.
+pub fn columns(d: Dataset, access: &Access) -> Vec<&'static str> {
+    all_columns(d)
+        .iter()
+        .filter(|(_, t)| tier_anywhere(access, *t))
+        .map(|(c, _)| *c)
+        .collect()
+}
+
+/// Open data: what the public gets of a dataset, when the caller gets no more than that.
+pub fn is_open_data(d: Dataset, access: &Access) -> bool {
+    d != Dataset::FundingLines && columns(d, access) == columns(d, &Access::public())
+}
+
+/// A cell: empty for none.
+pub fn cell<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// A row's cells for the caller's columns: the cells of hidden tiers left empty.
+fn cells(cols: Columns, access: &Access, view: View, values: Vec<String>) -> Vec<String> {
+    cols.iter()
+        .zip(values)
+        .filter(|((_, t), _)| tier_anywhere(access, *t))
+        .map(|((_, t), v)| if view.shows(*t) { v } else { String::new() })
+        .collect()
+}
+
+/// Batches of rows, in id order, each batch a keyset page.
+pub type Rows = Pin<Box<dyn Stream<Item = StoreResult<Vec<Vec<String>>>>>>;
+
+struct State<E: EntityTrait, M> {
+    db: DatabaseConnection,
+    q: Select<E>,
+    after: Option<Uuid>,
+    done: bool,
+    _m: std::marker::PhantomData<M>,
+}
+
+fn pages<E, M>(
+    db: DatabaseConnection,
+    q: Select<E>,
+    id: E::Column,
+    id_of: fn(&M) -> Uuid,
+    row: impl Fn(&M) -> Vec<String> + 'static,
+) -> Rows
+where
+    E: EntityTrait,
+    E::Column: ColumnTrait,
+    M: FromQueryResult + Send + Sync + 'static,
+{
+    let state = State::<E, M> {
+        db,
+        q,
+        after: None,
+        done: false,
+        _m: std::marker::PhantomData,
+    };
+    Box::pin(futures_util::stream::unfold(
+        (state, row),
+        move |(mut s, row)| async move {
+            if s.done {
+                return None;
+            }
+            let mut page = s.q.clone().order_by_asc(id).limit(BATCH);
+            if let Some(after) = s.after {
+                page = page.filter(id.gt(after));
+            }
+            let models = match page.into_model::<M>().all(&s.db).await {
+                Ok(m) => m,
+                Err(e) => {
+                    s.done = true;
+                    return Some((Err(StoreError::from(e)), (s, row)));
+                }
+            };
+            if (models.len() as u64) < BATCH {
+                s.done = true;
+            }
+            let last = models.last()?;
+            s.after = Some(id_of(last));
+            let rows: Vec<Vec<String>> = models.iter().map(&row).collect();
+            Some((Ok(rows), (s, row)))
+        },
+    ))
+}
+
+fn time(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+    cell(&t.map(|t| t.to_rfc3339()))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ActionRow {
+    #[sea_orm(nested)]
+    a: roadmap_action::Model,
+    fabrique_id: Uuid,
+    territory_id: Uuid,
+}
+
+/// The rows of `dataset` the caller may see, of the Fabriques `filter` selects (territories:
+/// all of them).
+pub fn rows(
+    db: DatabaseConnection,
+    access: &Access,
+    dataset: Dataset,
+    filter: &FabriqueFilter,
+) -> Rows {
+    let ids = crate::fabriques::selected_ids(access, filter);
+    let access = access.clone();
+    match dataset {
+        Dataset::Fabriques => pages(
+            db,
+            fabrique::Entity::find().filter(fabrique::Column::Id.in_subquery(ids)),
+            fabrique::Column::Id,
+            |m: &fabrique::Model| m.id,
+            |m| {
+                vec![
+                    m.id.to_string(),
+                    m.title.clone(),
+                    cell(&m.theme),
+                    cell(&m.programme_id),
+                    m.status.clone(),
+                    cell(&m.planned_start),
+                    cell(&m.actual_start),
+                    cell(&m.end_date),
+                    m.min_territories.to_string(),
+                    m.max_territories.to_string(),
+                    m.created_at.to_rfc3339(),
+                ]
+            },
+        ),
+        Dataset::Participations => pages(
+            db,
+            participation::Entity::find()
+                .filter(of_selected(
+                    (participation::Entity, participation::Column::FabriqueId),
+                    &ids,
+                ))
+                .filter(crate::access::participations(&access)),
+            participation::Column::Id,
+            |m: &participation::Model| m.id,
+            move |m| {
+                let view = access.view(Scope::territory(m.fabrique_id, m.territory_id));
+                cells(
+                    PARTICIPATIONS,
+                    &access,
+                    view,
+                    vec![
+                        m.id.to_string(),
+                        m.fabrique_id.to_string(),
+                        m.territory_id.to_string(),
+                        m.status.clone(),
+                        cell(&m.focus),
+                        m.applied_at.to_rfc3339(),
+                        time(&m.accepted_at),
+                        time(&m.activated_at),
+                        time(&m.completed_at),
+                        time(&m.withdrawn_at),
+                        cell(&m.sponsor_name),
+                        cell(&m.sponsor_mandate),
+                        cell(&m.motivation),
+                    ],
+                )
+            },
+        ),
+        Dataset::Seminars => pages(
+            db,
+            seminar::Entity::find()
+                .filter(of_selected(
+                    (seminar::Entity, seminar::Column::FabriqueId),
+                    &ids,
+                ))
+                .filter(crate::access::seminars(&access)),
+            seminar::Column::Id,
+            |m: &seminar::Model| m.id,
+            |m| {
+                vec![
+                    m.id.to_string(),
+                    m.fabrique_id.to_string(),
+                    cell(&m.participation_id),
+                    m.kind.clone(),
+                    m.number.to_string(),
+                    m.status.clone(),
+                    m.scheduled_on.to_string(),
+                    cell(&m.place),
+                    m.mode.clone(),
+                    cell(&m.attendance),
+                    time(&m.held_at),
+                    time(&m.cancelled_at),
+                ]
+            },
+        ),
+        Dataset::RoadmapActions => {
+            let roadmaps = {
+                let mut q = sea_orm::sea_query::Query::select()
+                    .column((roadmap::Entity, roadmap::Column::Id))
+                    .from(roadmap::Entity)
+                    .to_owned();
+                q.cond_where(crate::access::roadmaps(&access));
+                q
+            };
+            pages(
+                db,
+                roadmap_action::Entity::find()
+                    .join(
+                        JoinType::InnerJoin,
+                        roadmap_action::Entity::belongs_to(roadmap::Entity)
+                            .from(roadmap_action::Column::RoadmapId)
+                            .to(roadmap::Column::Id)
+                            .into(),
+                    )
+                    .join(
+                        JoinType::InnerJoin,
+                        roadmap::Entity::belongs_to(participation::Entity)
+                            .from(roadmap::Column::ParticipationId)
+                            .to(participation::Column::Id)
+                            .into(),
+                    )
+                    .column_as(participation::Column::FabriqueId, "fabrique_id")
+                    .column_as(participation::Column::TerritoryId, "territory_id")
+                    .filter(
+                        Expr::col((roadmap_action::Entity, roadmap_action::Column::RoadmapId))
+                            .in_subquery(roadmaps),
+                    )
+                    .filter(of_selected(
+                        (participation::Entity, participation::Column::FabriqueId),
+                        &ids,
+                    )),
+                roadmap_action::Column::Id,
+                |r: &ActionRow| r.a.id,
+                move |r| {
+                    let m = &r.a;
+                    let view = access.view(Scope::territory(r.fabrique_id, r.territory_id));
+                    cells(
+                        ROADMAP_ACTIONS,
+                        &access,
+                        view,
+                        vec![
+                            m.id.to_string(),
+                            m.roadmap_id.to_string(),
+                            m.position.to_string(),
+                            m.title.clone(),
+                            cell(&m.lead),
+                            cell(&m.horizon),
+                            cell(&m.due_on),
+                            cell(&m.estimated_cost_cents),
+                            m.status.clone(),
+                        ],
+                    )
+                },
+            )
+        }
+        Dataset::Territories => pages(
+            db,
+            territory::Entity::find(),
+            territory::Column::Id,
+            |m: &territory::Model| m.id,
+            |m| {
+                vec![
+                    m.id.to_string(),
+                    m.name.clone(),
+                    m.kind.clone(),
+                    cell(&m.code),
+                    cell(&m.department),
+                    cell(&m.region),
+                    cell(&m.population),
+                    cell(&m.latitude),
+                    cell(&m.longitude),
+                ]
+            },
+        ),
+        Dataset::FundingLines => pages(
+            db,
+            funding_line::Entity::find()
+                .filter(of_selected(
+                    (funding_line::Entity, funding_line::Column::FabriqueId),
+                    &ids,
+                ))
+                .filter(crate::access::funding(
+                    &access,
+                    funding_line::Column::FabriqueId,
+                )),
+            funding_line::Column::Id,
+            |m: &funding_line::Model| m.id,
+            |m| {
+                vec![
+                    m.id.to_string(),
+                    m.fabrique_id.to_string(),
+                    m.organization_id.to_string(),
+                    m.kind.clone(),
+                    m.amount_cents.to_string(),
+                    cell(&m.label),
+                ]
+            },
+        ),
+    }
+}

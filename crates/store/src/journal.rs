@@ -1,0 +1,70 @@
+//! The journal: one event row per write, in the same transaction as the write. It is the
+//! audit trail, the history of each Fabrique, the change feed and the source of webhooks.
+
+use domain::{Access, EntityType, Role};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::StoreResult;
+
+/// Who is writing, with what rights, under which request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub access: Access,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    pub fn new(access: Access, request_id: Option<String>) -> Self {
+        Actor { access, request_id }
+    }
+
+    /// The service itself (seeds, the command line).
+    pub fn system() -> Self {
+        Actor {
+            access: Access::system(),
+            request_id: None,
+        }
+    }
+}
+
+/// What was written: the entity and its whole state after the change (readers get it
+/// redacted to what they may see).
+pub struct Change<'a, S: Serialize> {
+    pub action: &'a str,
+    pub entity_type: EntityType,
+    pub entity_id: Uuid,
+    pub fabrique_id: Option<Uuid>,
+    pub state: &'a S,
+}
+
+pub async fn record<S: Serialize>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    change: Change<'_, S>,
+) -> StoreResult<()> {
+    let state = serde_json::to_string(change.state)?;
+    let caller = actor.access.caller();
+    entity::event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(chrono::Utc::now()),
+        actor_sub: Set(caller
+            .map(|c| c.subject.chars().take(200).collect())
+            .unwrap_or_else(|| "anonymous".into())),
+        actor_role: Set(caller.map_or(Role::Admin, |c| c.role).as_str().into()),
+        actor_organization: Set(caller.and_then(|c| c.organization)),
+        actor_territory: Set(caller.and_then(|c| c.territory)),
+        action: Set(change.action.into()),
+        entity_type: Set(change.entity_type.as_str().into()),
+        entity_id: Set(change.entity_id),
+        fabrique_id: Set(change.fabrique_id),
+        request_id: Set(actor.request_id.clone()),
+        state: Set(state),
+        // Left to the database's default: the writing transaction's id.
+        txid: sea_orm::ActiveValue::NotSet,
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
