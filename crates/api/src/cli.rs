@@ -1,4 +1,5 @@
-//! The `fabriques` command: serve (default), migrate, token, openapi, seed.
+//! The `fabriques` command: serve (default), migrate, token, openapi, dictionary, permissions,
+//! problems, client, seed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,11 @@ enum Command {
     },
     /// Print the role × permission document, or write it (docs/permissions.md).
     Permissions {
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Print the catalogue of problem and blocker codes, or write it (docs/problems.md).
+    Problems {
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -175,6 +181,9 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Permissions { output }) => {
             write_or_print(output, &crate::auth::permissions_markdown())
+        }
+        Some(Command::Problems { output }) => {
+            write_or_print(output, &crate::edge::problems::markdown())
         }
         Some(Command::Client { action, db }) => {
             runtime().and_then(|rt| rt.block_on(client(action, &db)))

@@ -64,7 +64,7 @@ impl Application {
         let keys = web::Data::new(Arc::new(keys));
         let spec = crate::edge::openapi::spec();
         let known = web::Data::new(KnownRoutes::from_spec(&spec));
-        let spec_json = web::Data::new(SpecJson(spec.to_json()?));
+        let spec_json = web::Data::new(SpecJson(crate::edge::openapi::document().to_string()));
         let data_db = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(

@@ -305,6 +305,119 @@ impl fmt::Display for Blocker {
     }
 }
 
+impl Blocker {
+    /// One of each kind of blocker, for the catalogue of codes (a new variant must be added
+    /// here: [`Blocker::kind`] matches every variant without a wildcard).
+    pub fn examples() -> Vec<Blocker> {
+        vec![
+            Blocker::InvalidStatus {
+                current: "draft",
+                allowed_from: &["recruiting"],
+            },
+            Blocker::TitleMissing,
+            Blocker::ThemeMissing,
+            Blocker::PlannedStartMissing,
+            Blocker::AnctPilotMissing,
+            Blocker::BoundsInvalid { min: 5, max: 4 },
+            Blocker::ContractorMissing,
+            Blocker::UndecidedApplications { count: 2 },
+            Blocker::TooFewAccepted {
+                accepted: 2,
+                min: 4,
+            },
+            Blocker::TooManyAccepted {
+                accepted: 9,
+                max: 8,
+            },
+            Blocker::ParticipationsNotCompleted { count: 3 },
+            Blocker::SeminarsStillPlanned { count: 1 },
+            Blocker::NoLesson,
+            Blocker::ReasonRequired,
+            Blocker::FabriqueNotRecruiting { current: "running" },
+            Blocker::MaximumReached { max: 8 },
+            Blocker::AlreadyApplied,
+            Blocker::FabriqueClosed {
+                current: "completed",
+            },
+            Blocker::FabriqueNotRunning {
+                current: "recruiting",
+            },
+            Blocker::ParticipationNotActive { current: "applied" },
+            Blocker::SeminarLimitReached { max: 4 },
+            Blocker::SeminarNumberOutOfRange { number: 5, max: 4 },
+            Blocker::SeminarNumberTaken { number: 2 },
+            Blocker::DateInFuture,
+            Blocker::AttendanceRequired,
+            Blocker::NoRoadmapActions,
+            Blocker::AdoptionDateRequired,
+            Blocker::AdoptionReferenceRequired,
+            Blocker::BoundsFrozen { current: "running" },
+            Blocker::BelowAccepted {
+                accepted: 6,
+                max: 5,
+            },
+            Blocker::NotADraft {
+                current: "recruiting",
+            },
+            Blocker::ParticipationClosed {
+                current: "withdrawn",
+            },
+            Blocker::FunderNotAnct,
+            Blocker::FunderNotCoFunder,
+            Blocker::LessonsClosed { current: "draft" },
+            Blocker::ClientRevoked,
+            Blocker::StillReferenced {
+                count: 2,
+                by: "participations",
+            },
+        ]
+    }
+
+    /// The variant's position in [`Blocker::examples`]: a match on every variant, so that a
+    /// new one cannot be forgotten there.
+    pub fn kind(&self) -> usize {
+        match self {
+            Blocker::InvalidStatus { .. } => 0,
+            Blocker::TitleMissing => 1,
+            Blocker::ThemeMissing => 2,
+            Blocker::PlannedStartMissing => 3,
+            Blocker::AnctPilotMissing => 4,
+            Blocker::BoundsInvalid { .. } => 5,
+            Blocker::ContractorMissing => 6,
+            Blocker::UndecidedApplications { .. } => 7,
+            Blocker::TooFewAccepted { .. } => 8,
+            Blocker::TooManyAccepted { .. } => 9,
+            Blocker::ParticipationsNotCompleted { .. } => 10,
+            Blocker::SeminarsStillPlanned { .. } => 11,
+            Blocker::NoLesson => 12,
+            Blocker::ReasonRequired => 13,
+            Blocker::FabriqueNotRecruiting { .. } => 14,
+            Blocker::MaximumReached { .. } => 15,
+            Blocker::AlreadyApplied => 16,
+            Blocker::FabriqueClosed { .. } => 17,
+            Blocker::FabriqueNotRunning { .. } => 18,
+            Blocker::ParticipationNotActive { .. } => 19,
+            Blocker::SeminarLimitReached { .. } => 20,
+            Blocker::SeminarNumberOutOfRange { .. } => 21,
+            Blocker::SeminarNumberTaken { .. } => 22,
+            Blocker::DateInFuture => 23,
+            Blocker::AttendanceRequired => 24,
+            Blocker::NoRoadmapActions => 25,
+            Blocker::AdoptionDateRequired => 26,
+            Blocker::AdoptionReferenceRequired => 27,
+            Blocker::BoundsFrozen { .. } => 28,
+            Blocker::BelowAccepted { .. } => 29,
+            Blocker::NotADraft { .. } => 30,
+            Blocker::ParticipationClosed { .. } => 31,
+            Blocker::FunderNotAnct => 32,
+            Blocker::FunderNotCoFunder => 33,
+            Blocker::LessonsClosed { .. } => 34,
+            Blocker::ClientRevoked => 35,
+            Blocker::StillReferenced { .. } => 36,
+        }
+    }
+}
+
 /// Every unmet condition of one refused action (never empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blockers(pub Vec<Blocker>);
@@ -333,3 +446,20 @@ impl fmt::Display for Blockers {
 }
 
 impl std::error::Error for Blockers {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_examples_hold_each_kind_of_blocker_once_with_distinct_codes() {
+        let examples = Blocker::examples();
+        for (i, b) in examples.iter().enumerate() {
+            assert_eq!(b.kind(), i, "{b:?}");
+        }
+        let mut codes: Vec<&str> = examples.iter().map(Blocker::code).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), examples.len(), "codes are distinct");
+    }
+}

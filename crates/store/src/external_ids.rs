@@ -169,7 +169,6 @@ pub async fn put(
         actor,
         Change {
             action: "external_id.attached",
-            entity_type: EntityType::ExternalId,
             entity_id,
             fabrique_id: None,
             state: &out,
@@ -198,11 +197,14 @@ pub async fn delete(
         actor,
         Change {
             action: "external_id.deleted",
-            entity_type: EntityType::ExternalId,
             entity_id: out.entity_id,
             fabrique_id: None,
             state: &out,
         },
     )
     .await
+}
+
+impl crate::journal::Journalled for ExternalId {
+    const ENTITY_TYPE: EntityType = EntityType::ExternalId;
 }

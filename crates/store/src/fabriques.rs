@@ -416,7 +416,6 @@ async fn journal_fabrique(
         actor,
         Change {
             action,
-            entity_type: EntityType::Fabrique,
             entity_id: f.id,
             fabrique_id: Some(f.id),
             state: f,
@@ -601,7 +600,6 @@ pub async fn put_partner(
         actor,
         Change {
             action: "fabrique.partner_set",
-            entity_type: EntityType::FabriquePartner,
             entity_id: org_id,
             fabrique_id: Some(id),
             state: &p,
@@ -637,7 +635,6 @@ pub async fn delete_partner(
         actor,
         Change {
             action: "fabrique.partner_removed",
-            entity_type: EntityType::FabriquePartner,
             entity_id: org_id,
             fabrique_id: Some(id),
             state: &Partner {
@@ -805,4 +802,12 @@ pub async fn transition(
     let f = whole(db, id).await?;
     journal_fabrique(db, actor, &format!("fabrique.{}", action.as_str()), &f).await?;
     Ok(f)
+}
+
+impl crate::journal::Journalled for Fabrique {
+    const ENTITY_TYPE: EntityType = EntityType::Fabrique;
+}
+
+impl crate::journal::Journalled for Partner {
+    const ENTITY_TYPE: EntityType = EntityType::FabriquePartner;
 }

@@ -249,7 +249,6 @@ async fn journal_line(
         actor,
         Change {
             action,
-            entity_type: EntityType::FundingLine,
             entity_id: l.id,
             fabrique_id: Some(l.fabrique_id),
             state: l,
@@ -330,4 +329,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
         &FundingLine::try_from(m)?,
     )
     .await
+}
+
+impl crate::journal::Journalled for FundingLine {
+    const ENTITY_TYPE: EntityType = EntityType::FundingLine;
 }

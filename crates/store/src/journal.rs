@@ -29,17 +29,47 @@ impl Actor {
     }
 }
 
+/// A read model the journal records as the state of an entity: its type says which entity
+/// type it is, so the state of each entity type has one schema ([`state_schemas`]).
+pub trait Journalled: Serialize + utoipa::ToSchema {
+    const ENTITY_TYPE: EntityType;
+}
+
 /// What was written: the entity and its whole state after the change (readers get it
 /// redacted to what they may see).
-pub struct Change<'a, S: Serialize> {
+pub struct Change<'a, S: Journalled> {
     pub action: &'a str,
-    pub entity_type: EntityType,
     pub entity_id: Uuid,
     pub fabrique_id: Option<Uuid>,
     pub state: &'a S,
 }
 
-pub async fn record<S: Serialize>(
+/// The schema of the journalled state of each entity type (the history and the change feed
+/// type their `state` with it).
+pub fn state_schemas() -> Vec<(EntityType, String)> {
+    fn of<S: Journalled>() -> (EntityType, String) {
+        (S::ENTITY_TYPE, S::name().into_owned())
+    }
+    use crate::*;
+    vec![
+        of::<fabriques::Fabrique>(),
+        of::<fabriques::Partner>(),
+        of::<participations::Participation>(),
+        of::<seminars::Seminar>(),
+        of::<working_groups::Member>(),
+        of::<roadmaps::Roadmap>(),
+        of::<roadmaps::Action>(),
+        of::<lessons::Lesson>(),
+        of::<testimonies::Testimony>(),
+        of::<funding::FundingLine>(),
+        of::<organizations::Organization>(),
+        of::<territories::Territory>(),
+        of::<programmes::Programme>(),
+        of::<external_ids::ExternalId>(),
+    ]
+}
+
+pub async fn record<S: Journalled>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     change: Change<'_, S>,
@@ -56,7 +86,7 @@ pub async fn record<S: Serialize>(
         actor_organization: Set(caller.and_then(|c| c.organization)),
         actor_territory: Set(caller.and_then(|c| c.territory)),
         action: Set(change.action.into()),
-        entity_type: Set(change.entity_type.as_str().into()),
+        entity_type: Set(S::ENTITY_TYPE.as_str().into()),
         entity_id: Set(change.entity_id),
         fabrique_id: Set(change.fabrique_id),
         request_id: Set(actor.request_id.clone()),
@@ -67,4 +97,16 @@ pub async fn record<S: Serialize>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_entity_type_has_one_state_schema() {
+        let mut types: Vec<_> = super::state_schemas().into_iter().map(|(t, _)| t).collect();
+        types.sort_by_key(|t| t.as_str());
+        let mut all = domain::EntityType::ALL.to_vec();
+        all.sort_by_key(|t| t.as_str());
+        assert_eq!(types, all);
+    }
 }

@@ -244,7 +244,6 @@ async fn journal_lesson(
         actor,
         Change {
             action,
-            entity_type: EntityType::Lesson,
             entity_id: l.id,
             fabrique_id: Some(l.fabrique_id),
             state: l,
@@ -338,4 +337,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
         .await?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_lesson(db, actor, "lesson.deleted", &l).await
+}
+
+impl crate::journal::Journalled for Lesson {
+    const ENTITY_TYPE: EntityType = EntityType::Lesson;
 }

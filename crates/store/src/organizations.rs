@@ -100,7 +100,6 @@ async fn journal_organization(
         actor,
         Change {
             action,
-            entity_type: EntityType::Organization,
             entity_id: o.id,
             fabrique_id: None,
             state: o,
@@ -181,4 +180,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
     ])?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_organization(db, actor, "organization.deleted", &o).await
+}
+
+impl crate::journal::Journalled for Organization {
+    const ENTITY_TYPE: EntityType = EntityType::Organization;
 }

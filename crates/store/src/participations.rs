@@ -243,7 +243,6 @@ async fn journal_participation(
         actor,
         Change {
             action,
-            entity_type: EntityType::Participation,
             entity_id: p.id,
             fabrique_id: Some(p.fabrique_id),
             state: p,
@@ -495,6 +494,10 @@ pub async fn cascade(
         }
     }
     Ok(())
+}
+
+impl crate::journal::Journalled for Participation {
+    const ENTITY_TYPE: EntityType = EntityType::Participation;
 }
 
 #[cfg(test)]

@@ -95,7 +95,6 @@ async fn journal_programme(
         actor,
         Change {
             action,
-            entity_type: EntityType::Programme,
             entity_id: p.id,
             fabrique_id: None,
             state: p,
@@ -170,4 +169,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
     ])?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_programme(db, actor, "programme.deleted", &p).await
+}
+
+impl crate::journal::Journalled for Programme {
+    const ENTITY_TYPE: EntityType = EntityType::Programme;
 }

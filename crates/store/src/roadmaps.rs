@@ -208,7 +208,6 @@ async fn journal_roadmap(
         actor,
         Change {
             action,
-            entity_type: EntityType::Roadmap,
             entity_id: r.id,
             fabrique_id: Some(r.fabrique_id),
             state: r,
@@ -289,7 +288,6 @@ async fn journal_action(
         actor,
         Change {
             action: name,
-            entity_type: EntityType::RoadmapAction,
             entity_id: a.id,
             fabrique_id: Some(fabrique_id),
             state: a,
@@ -533,6 +531,14 @@ pub async fn transition(
 /// The roadmap's row id, for the version an `If-Match` claims.
 pub async fn row_id(db: &impl ConnectionTrait, participation_id: Uuid) -> StoreResult<Uuid> {
     Ok(find(db, participation_id).await?.ok_or_else(not_found)?.id)
+}
+
+impl crate::journal::Journalled for Roadmap {
+    const ENTITY_TYPE: EntityType = EntityType::Roadmap;
+}
+
+impl crate::journal::Journalled for Action {
+    const ENTITY_TYPE: EntityType = EntityType::RoadmapAction;
 }
 
 #[cfg(test)]

@@ -272,7 +272,6 @@ async fn journal_seminar(
         actor,
         Change {
             action,
-            entity_type: EntityType::Seminar,
             entity_id: s.id,
             fabrique_id: Some(s.fabrique_id),
             state: s,
@@ -583,6 +582,10 @@ pub async fn planned_count(db: &impl ConnectionTrait, fabrique_id: Uuid) -> Stor
         .count(db)
         .await?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+impl crate::journal::Journalled for Seminar {
+    const ENTITY_TYPE: EntityType = EntityType::Seminar;
 }
 
 #[cfg(test)]

@@ -197,7 +197,6 @@ async fn journal_territory(
         actor,
         Change {
             action,
-            entity_type: EntityType::Territory,
             entity_id: t.id,
             fabrique_id: None,
             state: t,
@@ -331,4 +330,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
     domain::directory::can_delete(&[(count(participations as i64), "participations")])?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_territory(db, actor, "territory.deleted", &t).await
+}
+
+impl crate::journal::Journalled for Territory {
+    const ENTITY_TYPE: EntityType = EntityType::Territory;
 }

@@ -147,7 +147,6 @@ async fn journal_testimony(
         actor,
         Change {
             action,
-            entity_type: EntityType::Testimony,
             entity_id: t.id,
             fabrique_id: Some(t.fabrique_id),
             state: t,
@@ -239,4 +238,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
     let m = writable(db, &actor.access, id).await?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_testimony(db, actor, "testimony.deleted", &m.into()).await
+}
+
+impl crate::journal::Journalled for Testimony {
+    const ENTITY_TYPE: EntityType = EntityType::Testimony;
 }

@@ -155,7 +155,6 @@ async fn journal_member(
         actor,
         Change {
             action,
-            entity_type: EntityType::WorkingGroupMember,
             entity_id: m.id,
             fabrique_id: Some(fabrique_id),
             state: m,
@@ -252,6 +251,10 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
         &Member::try_from(m)?,
     )
     .await
+}
+
+impl crate::journal::Journalled for Member {
+    const ENTITY_TYPE: EntityType = EntityType::WorkingGroupMember;
 }
 
 #[cfg(test)]

@@ -45,3 +45,98 @@ fn every_operation_has_an_id_a_tag_a_summary_and_its_errors() {
         }
     }
 }
+
+#[test]
+fn the_committed_problem_catalogue_matches_the_code() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/problems.md"))
+            .expect("docs/problems.md is committed");
+    assert!(
+        committed == fabriques_api::edge::problems::markdown(),
+        "docs/problems.md is stale: run `cargo run -p fabriques-api -- problems --output docs/problems.md`"
+    );
+}
+
+#[test]
+fn the_spec_enumerates_every_problem_code_once() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&fabriques_api::edge::openapi::spec_json()).unwrap();
+    let listed: Vec<&str> = spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("Problem.code is an enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let catalogue: Vec<&str> = fabriques_api::edge::problems::CODES
+        .iter()
+        .map(|(c, _, _)| *c)
+        .collect();
+    assert_eq!(listed, catalogue);
+    let mut unique = catalogue.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), catalogue.len(), "a code is listed twice");
+}
+
+#[test]
+fn every_tiered_field_says_who_sees_it_and_is_optional() {
+    let spec = fabriques_api::edge::openapi::document();
+    let schemas = &spec["components"]["schemas"];
+    let mut count = 0;
+    for (_, schema, fields) in store::tiers::all() {
+        for (field, tier) in fields {
+            let prop = &schemas[schema]["properties"][field];
+            assert_eq!(
+                prop["x-fabriques-tier"].as_str(),
+                Some(tier.as_str()),
+                "{schema}.{field}"
+            );
+            assert!(
+                prop["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(tier.audience())),
+                "{schema}.{field}: its description says who sees it"
+            );
+            let required = schemas[schema]["required"].as_array().unwrap();
+            assert!(
+                !required.iter().any(|r| r == field),
+                "{schema}.{field} is tiered, so it may be left out"
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 10, "{count} tiered fields");
+}
+
+#[test]
+fn every_answer_declares_its_headers_and_every_operation_500() {
+    let spec = fabriques_api::edge::openapi::document();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{id}: 500");
+            for (status, r) in responses {
+                if r.get("$ref").is_some() {
+                    continue;
+                }
+                assert!(
+                    r["headers"].get("x-request-id").is_some(),
+                    "{id} {status}: x-request-id"
+                );
+                if path.starts_with("/api/") {
+                    assert!(
+                        r["headers"].get("RateLimit").is_some(),
+                        "{id} {status}: RateLimit"
+                    );
+                }
+                let page = r["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .is_some_and(|s| s.ends_with("Page"));
+                if status == "200" && page {
+                    assert!(r["headers"].get("Link").is_some(), "{method} {path}: Link");
+                }
+            }
+        }
+    }
+}

@@ -357,6 +357,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
+        let method_name = method.as_str().to_owned();
         let mut rb = self
             .client
             .request(method, format!("{}{}", self.base, path));
@@ -371,6 +372,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        crate::conformance::check(&method_name, path, status.as_u16(), content_type, &body);
         Resp {
             status,
             headers,
@@ -471,6 +477,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        crate::conformance::check("POST", "/oauth/token", status.as_u16(), content_type, &body);
         Resp {
             status,
             headers,

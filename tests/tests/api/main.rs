@@ -2,8 +2,10 @@
 //! on PostgreSQL (see `both_engines!`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod auth;
 mod clients;
+mod conformance;
 mod contract;
 mod demo;
 mod directory;

@@ -27,8 +27,9 @@ pub struct Problem {
     #[schema(example = 422)]
     pub status: u16,
     pub detail: String,
-    /// The request path this problem occurred on.
+    /// The request path this problem occurred on (always set on an HTTP answer).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub instance: Option<String>,
     /// Stable snake_case code of the kind of error.
     #[schema(example = "validation_failed")]
@@ -36,11 +37,13 @@ pub struct Problem {
     /// The fields at fault (validation errors).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
-    /// Every unmet condition of a refused transition.
+    /// Every unmet condition of a refused action (`transition_refused`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blockers: Vec<FieldProblem>,
-    /// The request id (also in the `x-request-id` header), to quote when reporting a problem.
+    /// The request id (also in the `x-request-id` header), to quote when reporting a problem
+    /// (always set on an HTTP answer).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub request_id: Option<String>,
 }
 
@@ -202,6 +205,10 @@ impl ApiError {
     /// The problem document, with `instance` and `request_id` filled in by the middleware.
     pub fn problem(&self) -> Problem {
         let code = self.code();
+        debug_assert!(
+            super::problems::is_catalogued(code),
+            "the problem code `{code}` is not in edge::problems::CODES"
+        );
         Problem {
             type_: format!("urn:fabriques:problem:{code}"),
             title: self.title().into(),

@@ -4,6 +4,7 @@
 //! answers by one error type ([`error::ApiError`]).
 
 pub mod context;
+pub mod contract;
 pub mod error;
 pub mod etag;
 pub mod extract;

@@ -15,7 +15,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use domain::EntityType;
 use domain::seminar::{SeminarKind, SeminarMode, SeminarStatus};
 use store::journal::{self, Actor, Change};
 
@@ -420,7 +419,6 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             &actor,
             Change {
                 action: "organization.imported",
-                entity_type: EntityType::Organization,
                 entity_id: m.id,
                 fabrique_id: None,
                 state: &store::organizations::get(&txn, m.id).await?,
@@ -480,7 +478,6 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             &actor,
             Change {
                 action: "fabrique.imported",
-                entity_type: EntityType::Fabrique,
                 entity_id: fid,
                 fabrique_id: Some(fid),
                 state: &store::fabriques::get(&txn, &system, fid).await?,
@@ -534,7 +531,6 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                         &actor,
                         Change {
                             action: "territory.imported",
-                            entity_type: EntityType::Territory,
                             entity_id: m.id,
                             fabrique_id: None,
                             state: &store::territories::get(&txn, m.id).await?,
@@ -577,7 +573,6 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                 &actor,
                 Change {
                     action: "participation.imported",
-                    entity_type: EntityType::Participation,
                     entity_id: pid,
                     fabrique_id: Some(fid),
                     state: &store::participations::get(&txn, &system, pid).await?,
@@ -608,7 +603,6 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                     &actor,
                     Change {
                         action: "roadmap.imported",
-                        entity_type: EntityType::Roadmap,
                         entity_id: rid,
                         fabrique_id: Some(fid),
                         state: &store::roadmaps::get(&txn, &system, pid).await?,
@@ -681,7 +675,6 @@ async fn extras(
                 actor,
                 Change {
                     action: "seminar.imported",
-                    entity_type: EntityType::Seminar,
                     entity_id: id,
                     fabrique_id: Some(fid),
                     state: &store::seminars::get(txn, &domain::Access::system(), id).await?,
@@ -724,7 +717,6 @@ async fn extras(
                     actor,
                     Change {
                         action: "testimony.imported",
-                        entity_type: EntityType::Testimony,
                         entity_id: id,
                         fabrique_id: Some(fid),
                         state: &store::testimonies::get(txn, &domain::Access::system(), id).await?,
@@ -753,7 +745,6 @@ async fn journal_lesson(
         actor,
         Change {
             action: "lesson.imported",
-            entity_type: EntityType::Lesson,
             entity_id: id,
             fabrique_id: Some(fid),
             state: &store::lessons::get(txn, &domain::Access::system(), id).await?,

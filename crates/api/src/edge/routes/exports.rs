@@ -78,7 +78,10 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
     tag = "exports", operation_id = "export_csv",
     params(("dataset" = Dataset, Path, description = "The dataset"), ExportParams),
     responses(
-        (status = 200, description = "The CSV, streamed", content_type = "text/csv", body = String),
+        (status = 200, description = "The CSV, streamed", content_type = "text/csv", body = String, headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=\"<dataset>.csv\"`"),
+            ("Link" = String, description = "`<https://www.etalab.gouv.fr/licence-ouverte-open-licence/>; rel=\"license\"` when the file is open data (a public dataset)")
+        )),
         (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
         ListProblems
     ),
