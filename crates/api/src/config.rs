@@ -137,6 +137,10 @@ pub struct ServiceOptions {
     /// instance's cache while no write was journalled since; 0 turns the cache off.
     #[arg(long, env = "FABRIQUES_STATS_CACHE_SECONDS", default_value_t = 30)]
     pub stats_cache_seconds: u64,
+    /// Tell each answer how many SQL statements it took and how long they ran
+    /// (`Server-Timing: db;dur=<ms>;desc="<n> statements"`): for benchmarks and diagnosis.
+    #[arg(long, env = "FABRIQUES_SERVER_TIMING", default_value_t = false, action = clap::ArgAction::Set)]
+    pub server_timing: bool,
 }
 
 impl Default for ServiceOptions {

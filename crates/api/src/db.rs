@@ -36,9 +36,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if url.starts_with("postgres") {
         opts.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(opts)
+    let mut db = Database::connect(opts)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))?;
+    crate::edge::statements::install(&mut db);
     Ok(db)
 }
 

@@ -40,6 +40,51 @@ pub async fn load(db: &impl ConnectionTrait, caller: Caller) -> StoreResult<Acce
     Ok(Access::new(caller, partnerships))
 }
 
+/// A machine client's row with its organization's partner roles (read by the rate limiter,
+/// then by the access policy), in one statement.
+#[derive(Debug, Clone)]
+pub struct ClientAccess {
+    pub client: entity::api_client::Model,
+    pub partnerships: Partnerships,
+}
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ClientPartnerRow {
+    #[sea_orm(nested)]
+    client: entity::api_client::Model,
+    partner_fabrique_id: Option<Uuid>,
+    partner_role: Option<String>,
+}
+
+pub async fn client(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<Option<ClientAccess>> {
+    use entity::api_client;
+    let rows = api_client::Entity::find_by_id(id)
+        .join(
+            sea_orm::JoinType::LeftJoin,
+            api_client::Entity::belongs_to(fp::Entity)
+                .from(api_client::Column::OrganizationId)
+                .to(fp::Column::OrganizationId)
+                .into(),
+        )
+        .column_as(fp::Column::FabriqueId, "partner_fabrique_id")
+        .column_as(fp::Column::Role, "partner_role")
+        .into_model::<ClientPartnerRow>()
+        .all(db)
+        .await?;
+    let mut out: Option<ClientAccess> = None;
+    for row in rows {
+        let entry = out.get_or_insert_with(|| ClientAccess {
+            client: row.client.clone(),
+            partnerships: Partnerships::new(),
+        });
+        if let (Some(fabrique), Some(role)) = (row.partner_fabrique_id, row.partner_role) {
+            let role: PartnerRole = decode("fabrique_partners", "role", &role)?;
+            entry.partnerships.entry(fabrique).or_default().push(role);
+        }
+    }
+    Ok(out)
+}
+
 /// A condition that always holds, or never does.
 fn always(yes: bool) -> Condition {
     if yes {

@@ -335,6 +335,32 @@ pub async fn visible(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> St
     Ok(m)
 }
 
+/// `select` (of a table whose `fk` refers to the Fabriques) with its Fabrique's status as
+/// `fabrique_status`, so that its visibility is known from the same statement.
+pub(crate) fn with_fabrique_status<E: EntityTrait>(select: Select<E>, fk: E::Column) -> Select<E> {
+    select
+        .join(
+            JoinType::InnerJoin,
+            E::belongs_to(Entity).from(fk).to(Column::Id).into(),
+        )
+        .column_as(Column::Status, "fabrique_status")
+}
+
+/// Not found unless `access` sees a Fabrique whose status is `fabrique_status` (as read by
+/// [`with_fabrique_status`]); `missing` is the error of what was looked for.
+pub(crate) fn check_visible(
+    access: &Access,
+    fabrique_status: &str,
+    missing: StoreError,
+) -> StoreResult<()> {
+    let status: FabriqueStatus = decode("fabriques", "status", fabrique_status)?;
+    if access.sees_fabrique(status) {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
 /// One Fabrique in two statements: the row with its programme, then its partners.
 pub async fn get(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreResult<Fabrique> {
     let row = with_programme()
@@ -683,17 +709,82 @@ pub async fn counts(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<Particip
     Ok(c)
 }
 
-/// What the lifecycle rules need, read in the current transaction.
-pub async fn facts(db: &impl ConnectionTrait, m: &Model) -> StoreResult<FabriqueFacts> {
-    let partners = partners_of(db, &[m.id])
-        .await?
-        .remove(&m.id)
-        .unwrap_or_default();
-    let has_role = |role: PartnerRole, kind: Option<OrganizationKind>| {
-        partners
-            .iter()
-            .any(|p| p.roles.contains(&role) && kind.is_none_or(|k| p.kind == k))
-    };
+/// `(SELECT count(*) FROM <table> WHERE <cond>)`, as a column of an outer statement.
+pub(crate) fn count_of(table: impl sea_orm::sea_query::IntoTableRef, cond: Condition) -> Expr {
+    let q = Query::select()
+        .expr(sea_orm::sea_query::Func::count(Expr::col(
+            sea_orm::sea_query::Asterisk,
+        )))
+        .from(table)
+        .cond_where(cond)
+        .to_owned();
+    Expr::SubQuery(None, Box::new(q.into()))
+}
+
+/// Adds to `q` the columns [`facts_of`] reads: counts about the Fabrique `id`.
+pub(crate) fn facts_columns(q: &mut SelectStatement, id: Uuid) {
+    use entity::{lesson, seminar};
+    for s in ParticipationStatus::ALL {
+        q.expr_as(
+            count_of(
+                part::Entity,
+                Condition::all()
+                    .add(part::Column::FabriqueId.eq(id))
+                    .add(part::Column::Status.eq(s.as_str())),
+            ),
+            format!("participations_{}", s.as_str()),
+        );
+    }
+    q.expr_as(
+        count_of(
+            seminar::Entity,
+            Condition::all()
+                .add(seminar::Column::FabriqueId.eq(id))
+                .add(seminar::Column::Status.eq(domain::seminar::SeminarStatus::Planned.as_str())),
+        ),
+        "planned_seminars",
+    )
+    .expr_as(
+        count_of(
+            lesson::Entity,
+            Condition::all().add(lesson::Column::FabriqueId.eq(id)),
+        ),
+        "lessons",
+    )
+    .expr_as(
+        count_of(
+            fp::Entity,
+            Condition::all()
+                .add(fp::Column::FabriqueId.eq(id))
+                .add(fp::Column::Role.eq(PartnerRole::Pilot.as_str()))
+                .add(
+                    fp::Column::OrganizationId.in_subquery(
+                        Query::select()
+                            .column(org::Column::Id)
+                            .from(org::Entity)
+                            .and_where(org::Column::Kind.eq(OrganizationKind::Anct.as_str()))
+                            .to_owned(),
+                    ),
+                ),
+        ),
+        "anct_pilots",
+    )
+    .expr_as(
+        count_of(
+            fp::Entity,
+            Condition::all()
+                .add(fp::Column::FabriqueId.eq(id))
+                .add(fp::Column::Role.eq(PartnerRole::Contractor.as_str())),
+        ),
+        "contractors",
+    );
+}
+
+/// The facts of a Fabrique from a row that has the [`facts_columns`].
+pub(crate) fn facts_of(m: &Model, row: &sea_orm::QueryResult) -> StoreResult<FabriqueFacts> {
+    let n = |alias: &str| -> StoreResult<u32> { Ok(count(row.try_get::<i64>("", alias)?)) };
+    let by = |s: ParticipationStatus| n(&format!("participations_{}", s.as_str()));
+    use ParticipationStatus as P;
     Ok(FabriqueFacts {
         status: status_of(m)?,
         has_title: !m.title.trim().is_empty(),
@@ -701,12 +792,53 @@ pub async fn facts(db: &impl ConnectionTrait, m: &Model) -> StoreResult<Fabrique
         planned_start: m.planned_start,
         min_territories: count(m.min_territories.into()),
         max_territories: count(m.max_territories.into()),
-        has_anct_pilot: has_role(PartnerRole::Pilot, Some(OrganizationKind::Anct)),
-        has_contractor: has_role(PartnerRole::Contractor, None),
-        participations: counts(db, m.id).await?,
-        planned_seminars: crate::seminars::planned_count(db, m.id).await?,
-        lessons: crate::lessons::count(db, m.id).await?,
+        has_anct_pilot: n("anct_pilots")? > 0,
+        has_contractor: n("contractors")? > 0,
+        participations: ParticipationCounts {
+            applied: by(P::Applied)?,
+            accepted: by(P::Accepted)?,
+            rejected: by(P::Rejected)?,
+            active: by(P::Active)?,
+            completed: by(P::Completed)?,
+            withdrawn: by(P::Withdrawn)?,
+        },
+        planned_seminars: n("planned_seminars")?,
+        lessons: n("lessons")?,
     })
+}
+
+/// What the lifecycle rules need, read in the current transaction: one statement.
+pub async fn facts(db: &impl ConnectionTrait, m: &Model) -> StoreResult<FabriqueFacts> {
+    let mut q = Query::select();
+    facts_columns(&mut q, m.id);
+    let row = db
+        .query_one(&q)
+        .await?
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("the facts query returned no row")))?;
+    facts_of(m, &row)
+}
+
+/// A visible Fabrique and its facts, in one statement.
+pub async fn visible_with_facts(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    id: Uuid,
+    extra: impl FnOnce(&mut SelectStatement),
+) -> StoreResult<(Model, FabriqueFacts, sea_orm::QueryResult)> {
+    let mut q = Query::select()
+        .columns(<Column as sea_orm::Iterable>::iter().map(|c| (Entity, c)))
+        .from(Entity)
+        .and_where(Column::Id.eq(id))
+        .to_owned();
+    facts_columns(&mut q, id);
+    extra(&mut q);
+    let row = db.query_one(&q).await?.ok_or_else(not_found)?;
+    let m = Model::from_query_result(&row, "")?;
+    if !access.sees_fabrique(status_of(&m)?) {
+        return Err(not_found());
+    }
+    let facts = facts_of(&m, &row)?;
+    Ok((m, facts, row))
 }
 
 /// Every action of a lifecycle with what blocks it now (empty when allowed).
@@ -721,8 +853,7 @@ pub async fn transitions(
     access: &Access,
     id: Uuid,
 ) -> StoreResult<Transitions<FabriqueAction, FabriqueStatus>> {
-    let m = visible(db, access, id).await?;
-    let facts = facts(db, &m).await?;
+    let (_, facts, _) = visible_with_facts(db, access, id, |_| {}).await?;
     let actions = rules::available(&facts, Some("reason given with the request"))
         .into_iter()
         .map(|(action, mut blockers)| {

@@ -133,15 +133,22 @@ pub async fn list(
     })
 }
 
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct Row {
+    #[sea_orm(nested)]
+    l: Model,
+    fabrique_status: String,
+}
+
+/// A lesson the caller may see: one statement (its Fabrique's status comes along).
 async fn visible(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreResult<Model> {
-    let m = Entity::find_by_id(id)
+    let row = fabs::with_fabrique_status(Entity::find_by_id(id), Column::FabriqueId)
+        .into_model::<Row>()
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    fabs::visible(db, access, m.fabrique_id)
-        .await
-        .map_err(|_| not_found())?;
-    Ok(m)
+    fabs::check_visible(access, &row.fabrique_status, not_found())?;
+    Ok(row.l)
 }
 
 pub async fn get(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreResult<Lesson> {

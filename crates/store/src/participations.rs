@@ -113,7 +113,7 @@ pub(crate) struct Row {
     pub fabrique_status: String,
 }
 
-fn joined() -> Select<Entity> {
+pub(crate) fn joined() -> Select<Entity> {
     Entity::find()
         .join(
             JoinType::InnerJoin,
@@ -156,12 +156,17 @@ fn whole(m: Model, territory_name: String) -> StoreResult<Participation> {
     })
 }
 
+/// Whether `access` may know the participation `p` of a Fabrique in `fabrique_status`.
+fn sees(access: &Access, fabrique_status: &str, p: &Model) -> StoreResult<bool> {
+    let fabrique_status: FabriqueStatus = decode("fabriques", "status", fabrique_status)?;
+    Ok(access.sees_fabrique(fabrique_status)
+        && access.sees_participation(status_of(p)?, p.territory_id))
+}
+
 impl Row {
     /// Whether `access` may know this participation exists.
     pub(crate) fn visible_to(&self, access: &Access) -> StoreResult<bool> {
-        let fabrique_status: FabriqueStatus = decode("fabriques", "status", &self.fabrique_status)?;
-        Ok(access.sees_fabrique(fabrique_status)
-            && access.sees_participation(status_of(&self.p)?, self.p.territory_id))
+        sees(access, &self.fabrique_status, &self.p)
     }
 }
 
@@ -367,13 +372,57 @@ async fn facts(
     })
 }
 
+/// A participation with what its rules need of its Fabrique, in one statement.
+#[derive(Debug, FromQueryResult)]
+struct FactsRow {
+    #[sea_orm(nested)]
+    p: Model,
+    fabrique_status: String,
+    max_territories: i32,
+    accepted_in_fabrique: i64,
+}
+
 pub async fn transitions(
     db: &impl ConnectionTrait,
     access: &Access,
     id: Uuid,
 ) -> StoreResult<Transitions<ParticipationAction, ParticipationStatus>> {
-    let row = visible(db, access, id).await?;
-    let facts = facts(db, &row.p, false).await?;
+    let accepted = fabs::count_of(
+        Entity,
+        sea_orm::Condition::all()
+            .add(
+                Expr::col((Entity, Column::FabriqueId))
+                    .equals((fabrique::Entity, fabrique::Column::Id)),
+            )
+            .add(Column::Status.is_in([
+                ParticipationStatus::Accepted.as_str(),
+                ParticipationStatus::Active.as_str(),
+            ])),
+    );
+    let row = Entity::find_by_id(id)
+        .join(
+            JoinType::InnerJoin,
+            Entity::belongs_to(fabrique::Entity)
+                .from(Column::FabriqueId)
+                .to(fabrique::Column::Id)
+                .into(),
+        )
+        .column_as(fabrique::Column::Status, "fabrique_status")
+        .column_as(fabrique::Column::MaxTerritories, "max_territories")
+        .column_as(accepted, "accepted_in_fabrique")
+        .into_model::<FactsRow>()
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    if !sees(access, &row.fabrique_status, &row.p)? {
+        return Err(not_found());
+    }
+    let facts = ParticipationFacts {
+        status: status_of(&row.p)?,
+        fabrique_status: decode("fabriques", "status", &row.fabrique_status)?,
+        accepted_in_fabrique: count(row.accepted_in_fabrique),
+        max_territories: count(row.max_territories.into()),
+    };
     Ok(Transitions {
         status: facts.status,
         actions: rules::available(&facts, Some("reason given with the request"))

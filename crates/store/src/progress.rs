@@ -1,13 +1,12 @@
 //! Where each territory of a Fabrique stands in the year, and what still blocks completion.
 //! The territories listed are the participations the caller may see.
 
-use std::collections::HashMap;
-
 use domain::fabrique::{self as rules, FabriqueAction};
 use domain::roadmap::RoadmapStatus;
 use domain::seminar::{SEMINARS_PER_OWNER, SeminarKind, SeminarStatus};
 use domain::{Access, FabriqueStatus, ParticipationStatus};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoIden, Order, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, FromQueryResult, JoinType, QueryResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -35,16 +34,6 @@ impl Default for SeminarTally {
             held: 0,
             cancelled: 0,
             expected: SEMINARS_PER_OWNER,
-        }
-    }
-}
-
-impl SeminarTally {
-    fn add(&mut self, status: SeminarStatus, n: u32) {
-        match status {
-            SeminarStatus::Planned => self.planned += n,
-            SeminarStatus::Held => self.held += n,
-            SeminarStatus::Cancelled => self.cancelled += n,
         }
     }
 }
@@ -77,118 +66,166 @@ pub struct Progress {
     pub completion_blockers: Vec<FieldProblem>,
 }
 
+/// Where the Fabrique `id` stands, in two statements: the Fabrique with its facts and its
+/// intersite seminars, then the participations the caller may see, each with its territory,
+/// its seminars, its roadmap (when the caller may see it) and its working group.
 pub async fn progress(
     db: &impl ConnectionTrait,
     access: &Access,
     id: Uuid,
 ) -> StoreResult<Progress> {
     use entity::{
-        participation, roadmap, roadmap_action, seminar, territory, working_group_member as wg,
+        participation as part, roadmap, roadmap_action as action, seminar, territory,
+        working_group_member as wg,
     };
-    let f = fabs::visible(db, access, id).await?;
-    let facts = fabs::facts(db, &f).await?;
-
-    // Seminars by owner, kind and status: one aggregate.
-    let rows: Vec<(Option<Uuid>, String, String, i64)> = seminar::Entity::find()
-        .select_only()
-        .column(seminar::Column::ParticipationId)
-        .column(seminar::Column::Kind)
-        .column(seminar::Column::Status)
-        .column_as(seminar::Column::Id.count(), "n")
-        .filter(seminar::Column::FabriqueId.eq(id))
-        .group_by(seminar::Column::ParticipationId)
-        .group_by(seminar::Column::Kind)
-        .group_by(seminar::Column::Status)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut intersite = SeminarTally::default();
-    let mut local: HashMap<Uuid, SeminarTally> = HashMap::new();
-    for (participation, kind, status, n) in rows {
-        let status: SeminarStatus = decode("seminars", "status", &status)?;
-        let n = count(n);
-        match (decode("seminars", "kind", &kind)?, participation) {
-            (SeminarKind::Local, Some(p)) => local.entry(p).or_default().add(status, n),
-            _ => intersite.add(status, n),
+    let seminars = |cond: Condition, status: SeminarStatus| {
+        fabs::count_of(
+            seminar::Entity,
+            cond.add(seminar::Column::Status.eq(status.as_str())),
+        )
+    };
+    let intersite = || {
+        Condition::all()
+            .add(seminar::Column::FabriqueId.eq(id))
+            .add(seminar::Column::Kind.eq(SeminarKind::Intersite.as_str()))
+    };
+    let (_, facts, row) = fabs::visible_with_facts(db, access, id, |q| {
+        for s in SeminarStatus::ALL {
+            q.expr_as(
+                seminars(intersite(), *s),
+                format!("intersite_{}", s.as_str()),
+            );
         }
+    })
+    .await?;
+    let tally = |row: &QueryResult, prefix: &str| -> StoreResult<SeminarTally> {
+        let n = |s: SeminarStatus| -> StoreResult<u32> {
+            Ok(count(
+                row.try_get::<i64>("", &format!("{prefix}_{}", s.as_str()))?,
+            ))
+        };
+        Ok(SeminarTally {
+            planned: n(SeminarStatus::Planned)?,
+            held: n(SeminarStatus::Held)?,
+            cancelled: n(SeminarStatus::Cancelled)?,
+            expected: SEMINARS_PER_OWNER,
+        })
+    };
+    let intersite_seminars = tally(&row, "intersite")?;
+
+    let of_participation = |c: Expr| c.equals((part::Entity, part::Column::Id));
+    let local = || {
+        Condition::all()
+            .add(of_participation(Expr::col((
+                seminar::Entity,
+                seminar::Column::ParticipationId,
+            ))))
+            .add(seminar::Column::Kind.eq(SeminarKind::Local.as_str()))
+    };
+    let latest =
+        |table: sea_orm::sea_query::DynIden, column: sea_orm::sea_query::DynIden, fk: Expr| {
+            let q = Query::select()
+                .expr(sea_orm::sea_query::Func::max(Expr::col((
+                    table.clone(),
+                    column,
+                ))))
+                .from(table)
+                .and_where(of_participation(fk))
+                .to_owned();
+            Expr::SubQuery(None, Box::new(q.into()))
+        };
+    let mut q = Query::select()
+        .columns(<part::Column as sea_orm::Iterable>::iter().map(|c| (part::Entity, c)))
+        .expr_as(
+            Expr::col((territory::Entity, territory::Column::Name)),
+            "territory_name",
+        )
+        .expr_as(
+            Expr::col((roadmap::Entity, roadmap::Column::Id)),
+            "roadmap_id",
+        )
+        .expr_as(
+            Expr::col((roadmap::Entity, roadmap::Column::Status)),
+            "roadmap_status",
+        )
+        .expr_as(
+            Expr::col((roadmap::Entity, roadmap::Column::UpdatedAt)),
+            "roadmap_updated_at",
+        )
+        .expr_as(
+            fabs::count_of(
+                action::Entity,
+                Condition::all().add(
+                    Expr::col((action::Entity, action::Column::RoadmapId))
+                        .equals((roadmap::Entity, roadmap::Column::Id)),
+                ),
+            ),
+            "roadmap_actions",
+        )
+        .expr_as(
+            fabs::count_of(
+                wg::Entity,
+                Condition::all().add(of_participation(Expr::col((
+                    wg::Entity,
+                    wg::Column::ParticipationId,
+                )))),
+            ),
+            "group_size",
+        )
+        .expr_as(
+            latest(
+                wg::Entity.into_iden(),
+                wg::Column::UpdatedAt.into_iden(),
+                Expr::col((wg::Entity, wg::Column::ParticipationId)),
+            ),
+            "group_last",
+        )
+        .expr_as(
+            latest(
+                seminar::Entity.into_iden(),
+                seminar::Column::UpdatedAt.into_iden(),
+                Expr::col((seminar::Entity, seminar::Column::ParticipationId)),
+            ),
+            "seminar_last",
+        )
+        .from(part::Entity)
+        .inner_join(
+            territory::Entity,
+            Expr::col((territory::Entity, territory::Column::Id))
+                .equals((part::Entity, part::Column::TerritoryId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            roadmap::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((roadmap::Entity, roadmap::Column::ParticipationId))
+                        .equals((part::Entity, part::Column::Id)),
+                )
+                .add(crate::access::roadmaps(access)),
+        )
+        .and_where(part::Column::FabriqueId.eq(id))
+        .cond_where(crate::access::participations(access))
+        .order_by((part::Entity, part::Column::CreatedAt), Order::Asc)
+        .order_by((part::Entity, part::Column::Id), Order::Asc)
+        .to_owned();
+    for s in SeminarStatus::ALL {
+        q.expr_as(seminars(local(), *s), format!("local_{}", s.as_str()));
     }
-    let last_seminar: HashMap<Uuid, chrono::DateTime<chrono::Utc>> = seminar::Entity::find()
-        .select_only()
-        .column(seminar::Column::ParticipationId)
-        .column_as(seminar::Column::UpdatedAt.max(), "last")
-        .filter(seminar::Column::FabriqueId.eq(id))
-        .filter(seminar::Column::ParticipationId.is_not_null())
-        .group_by(seminar::Column::ParticipationId)
-        .into_tuple::<(Option<Uuid>, Option<chrono::DateTime<chrono::Utc>>)>()
-        .all(db)
+    let territories = db
+        .query_all(&q)
         .await?
-        .into_iter()
-        .filter_map(|(p, t)| Some((p?, t?)))
-        .collect();
-
-    let parts = participation::Entity::find()
-        .filter(participation::Column::FabriqueId.eq(id))
-        .filter(crate::access::participations(access))
-        .all(db)
-        .await?;
-    let pids: Vec<Uuid> = parts.iter().map(|p| p.id).collect();
-    let names: HashMap<Uuid, String> = territory::Entity::find()
-        .select_only()
-        .column(territory::Column::Id)
-        .column(territory::Column::Name)
-        .filter(
-            territory::Column::Id.is_in(parts.iter().map(|p| p.territory_id).collect::<Vec<_>>()),
-        )
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let roadmaps: HashMap<Uuid, roadmap::Model> = roadmap::Entity::find()
-        .filter(roadmap::Column::ParticipationId.is_in(pids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.participation_id, r))
-        .collect();
-    let action_counts: HashMap<Uuid, i64> = roadmap_action::Entity::find()
-        .select_only()
-        .column(roadmap_action::Column::RoadmapId)
-        .column_as(roadmap_action::Column::Id.count(), "n")
-        .filter(
-            roadmap_action::Column::RoadmapId
-                .is_in(roadmaps.values().map(|r| r.id).collect::<Vec<_>>()),
-        )
-        .group_by(roadmap_action::Column::RoadmapId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    let groups: HashMap<Uuid, (i64, Option<chrono::DateTime<chrono::Utc>>)> = wg::Entity::find()
-        .select_only()
-        .column(wg::Column::ParticipationId)
-        .column_as(wg::Column::Id.count(), "n")
-        .column_as(wg::Column::UpdatedAt.max(), "last")
-        .filter(wg::Column::ParticipationId.is_in(pids))
-        .group_by(wg::Column::ParticipationId)
-        .into_tuple::<(Uuid, i64, Option<chrono::DateTime<chrono::Utc>>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(p, n, last)| (p, (n, last)))
-        .collect();
-
-    let territories = parts
-        .into_iter()
-        .map(|p| {
-            let roadmap = roadmaps.get(&p.id);
-            let (group_size, group_last) = groups.get(&p.id).copied().unwrap_or((0, None));
+        .iter()
+        .map(|row| {
+            let p = part::Model::from_query_result(row, "")?;
+            let roadmap_status: Option<String> = row.try_get("", "roadmap_status")?;
+            let roadmap_updated: Option<chrono::DateTime<chrono::Utc>> =
+                row.try_get("", "roadmap_updated_at")?;
             let last_activity = [
                 Some(p.updated_at),
-                roadmap.map(|r| r.updated_at),
-                group_last,
-                last_seminar.get(&p.id).copied(),
+                roadmap_updated,
+                row.try_get("", "group_last")?,
+                row.try_get("", "seminar_last")?,
             ]
             .into_iter()
             .flatten()
@@ -197,16 +234,14 @@ pub async fn progress(
             Ok(TerritoryProgress {
                 participation_id: p.id,
                 territory_id: p.territory_id,
-                territory_name: names.get(&p.territory_id).cloned().unwrap_or_default(),
+                territory_name: row.try_get("", "territory_name")?,
                 status: crate::participations::status_of(&p)?,
-                local_seminars: local.remove(&p.id).unwrap_or_default(),
-                roadmap_status: roadmap
-                    .map(|r| decode("roadmaps", "status", &r.status))
+                local_seminars: tally(row, "local")?,
+                roadmap_status: roadmap_status
+                    .map(|s| decode("roadmaps", "status", &s))
                     .transpose()?,
-                roadmap_actions: roadmap
-                    .and_then(|r| action_counts.get(&r.id))
-                    .map_or(0, |n| count(*n)),
-                working_group_size: count(group_size),
+                roadmap_actions: count(row.try_get("", "roadmap_actions")?),
+                working_group_size: count(row.try_get("", "group_size")?),
                 last_activity,
             })
         })
@@ -214,7 +249,7 @@ pub async fn progress(
     Ok(Progress {
         fabrique_id: id,
         status: facts.status,
-        intersite_seminars: intersite,
+        intersite_seminars,
         lessons: facts.lessons,
         territories,
         completion_blockers: of_blockers(&rules::blockers(&facts, FabriqueAction::Complete, None)),

@@ -12,7 +12,8 @@ use entity::roadmap::{ActiveModel, Column, Entity, Model};
 use entity::roadmap_action as action;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic,
+    JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -161,18 +162,53 @@ async fn find(db: &impl ConnectionTrait, participation_id: Uuid) -> StoreResult<
         .await?)
 }
 
-/// The participation (visible to the caller) and its roadmap, if the caller may see it.
+/// `q` (participations) with each one's roadmap, its columns prefixed `roadmap_`.
+fn with_roadmap(q: Select<entity::participation::Entity>) -> Select<entity::participation::Entity> {
+    use entity::participation as part;
+    let mut q = q.join(
+        JoinType::LeftJoin,
+        part::Entity::belongs_to(Entity)
+            .from(part::Column::Id)
+            .to(Column::ParticipationId)
+            .into(),
+    );
+    for c in <Column as sea_orm::Iterable>::iter() {
+        q = q.column_as(c, format!("roadmap_{}", c.as_str()));
+    }
+    q
+}
+
+/// The participation and its roadmap from a row of [`with_roadmap`], once the caller may see
+/// both.
+fn seen(access: &Access, row: &QueryResult) -> StoreResult<(Row, Model)> {
+    let p = Row::from_query_result(row, "")?;
+    if !p.visible_to(access)? {
+        return Err(parts::not_found());
+    }
+    if row.try_get::<Option<Uuid>>("", "roadmap_id")?.is_none() {
+        return Err(not_found());
+    }
+    let m = Model::from_query_result(row, "roadmap_")?;
+    if !access.sees_roadmap(status_of(&m)?, scope_of(&p)) {
+        return Err(not_found());
+    }
+    Ok((p, m))
+}
+
+/// The participation (visible to the caller) and its roadmap, if the caller may see it: one
+/// statement.
 async fn visible(
     db: &impl ConnectionTrait,
     access: &Access,
     participation_id: Uuid,
 ) -> StoreResult<(Row, Model)> {
-    let p = parts::visible(db, access, participation_id).await?;
-    let m = find(db, participation_id).await?.ok_or_else(not_found)?;
-    if !access.sees_roadmap(status_of(&m)?, scope_of(&p)) {
-        return Err(not_found());
-    }
-    Ok((p, m))
+    use entity::participation as part;
+    let q = with_roadmap(parts::joined().filter(part::Column::Id.eq(participation_id)));
+    let row = db
+        .query_one(q.as_query())
+        .await?
+        .ok_or_else(parts::not_found)?;
+    seen(access, &row)
 }
 
 pub async fn get(
@@ -342,27 +378,30 @@ pub async fn add_action(
 }
 
 /// An action, its roadmap and participation, if the caller may see them.
+/// An action with its roadmap and participation, once the caller may see them: one statement.
 async fn action_of(
     db: &impl ConnectionTrait,
     access: &Access,
     id: Uuid,
 ) -> StoreResult<(action::Model, Model, Row)> {
     let missing = || StoreError::NotFound("roadmap action");
-    let a = action::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(missing)?;
-    let m = Entity::find_by_id(a.roadmap_id)
-        .one(db)
-        .await?
-        .ok_or_else(missing)?;
-    let (p, m) = visible(db, access, m.participation_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound(_) => missing(),
-            other => other,
-        })?;
-    Ok((a, m, p))
+    let mut q = with_roadmap(parts::joined()).join(
+        JoinType::InnerJoin,
+        Entity::belongs_to(action::Entity)
+            .from(Column::Id)
+            .to(action::Column::RoadmapId)
+            .into(),
+    );
+    for c in <action::Column as sea_orm::Iterable>::iter() {
+        q = q.column_as(c, format!("action_{}", c.as_str()));
+    }
+    let q = q.filter(action::Column::Id.eq(id));
+    let row = db.query_one(q.as_query()).await?.ok_or_else(missing)?;
+    let (p, m) = seen(access, &row).map_err(|e| match e {
+        StoreError::NotFound(_) => missing(),
+        other => other,
+    })?;
+    Ok((action::Model::from_query_result(&row, "action_")?, m, p))
 }
 
 pub async fn get_action(

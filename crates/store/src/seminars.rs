@@ -205,19 +205,19 @@ fn whole(r: Row, attending_organization_ids: Vec<Uuid>) -> StoreResult<Seminar> 
 }
 
 /// The Fabrique (visible to the caller) and, for a local seminar, the participation.
+/// The Fabrique (its id) and the participation (for a local seminar) of a seminar list or a
+/// new seminar, once the caller may see them: one statement.
 async fn resolve(
     db: &impl ConnectionTrait,
     access: &Access,
     owner: Owner,
-) -> StoreResult<(fabrique::Model, Option<participation::Model>)> {
+) -> StoreResult<(Uuid, Option<participation::Model>)> {
     match owner {
-        Owner::Fabrique(id) => Ok((fabs::visible(db, access, id).await?, None)),
+        Owner::Fabrique(id) => Ok((fabs::visible(db, access, id).await?.id, None)),
         Owner::Participation(id) => {
+            // The participation's read checks its Fabrique's visibility too.
             let p = crate::participations::visible(db, access, id).await?.p;
-            let f = fabs::visible(db, access, p.fabrique_id)
-                .await
-                .map_err(|_| crate::participations::not_found())?;
-            Ok((f, Some(p)))
+            Ok((p.fabrique_id, Some(p)))
         }
     }
 }
@@ -231,7 +231,7 @@ pub async fn list(
 ) -> StoreResult<Page<Seminar>> {
     let (fabrique, part) = resolve(db, access, owner).await?;
     let mut q = joined()
-        .filter(Column::FabriqueId.eq(fabrique.id))
+        .filter(Column::FabriqueId.eq(fabrique))
         .filter(crate::access::seminars(access));
     if let Some(part) = &part {
         q = q.filter(Column::ParticipationId.eq(part.id));
@@ -288,8 +288,8 @@ pub async fn plan(
 ) -> StoreResult<Seminar> {
     let access = &actor.access;
     let (f, part) = resolve(db, access, owner).await?;
-    access.authorize(Permission::WriteSeminars, Scope::fabrique(f.id))?;
-    let f = fabs::for_update(db, f.id).await?;
+    access.authorize(Permission::WriteSeminars, Scope::fabrique(f))?;
+    let f = fabs::for_update(db, f).await?;
     let kind = if part.is_some() {
         SeminarKind::Local
     } else {

@@ -55,10 +55,6 @@ impl From<Model> for Testimony {
     }
 }
 
-/// What of an unpublished testimony's journal state a caller who may not see it keeps.
-pub const UNPUBLISHED_STUB: &[&str] =
-    &["id", "fabrique_id", "published", "created_at", "updated_at"];
-
 fn not_found() -> StoreError {
     StoreError::NotFound("testimony")
 }

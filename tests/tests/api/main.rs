@@ -24,6 +24,7 @@ mod permissions;
 mod preconditions;
 mod ratelimit;
 mod reference;
+mod statements;
 mod stats;
 mod synthetic;
 mod webhooks;

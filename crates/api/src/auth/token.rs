@@ -38,9 +38,10 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 #[derive(Clone)]
 struct Verified(Result<Claims, String>);
 
-/// A machine client's row, read once per request (quota, then revocation).
+/// A machine client's row and its organization's partner roles, read once per request
+/// (quota, then revocation and access).
 #[derive(Clone)]
-struct ClientRow(Option<entity::api_client::Model>);
+struct ClientRow(Option<store::access::ClientAccess>);
 
 /// The caller's access, worked out once per request.
 #[derive(Clone)]
@@ -73,17 +74,26 @@ fn database(req: &HttpRequest) -> Result<DatabaseConnection, ApiError> {
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))
 }
 
+/// The machine client `cid` of the request's token with its partner roles, read from the
+/// database once per request (one statement).
+async fn client_access(
+    req: &HttpRequest,
+    cid: Uuid,
+) -> Result<Option<store::access::ClientAccess>, ApiError> {
+    if let Some(ClientRow(row)) = req.extensions().get::<ClientRow>().cloned() {
+        return Ok(row);
+    }
+    let row = store::access::client(&database(req)?, cid).await?;
+    req.extensions_mut().insert(ClientRow(row.clone()));
+    Ok(row)
+}
+
 /// The machine client `cid` of the request's token, read from the database once per request.
 pub async fn client_row(
     req: &HttpRequest,
     cid: Uuid,
 ) -> Result<Option<entity::api_client::Model>, ApiError> {
-    if let Some(ClientRow(row)) = req.extensions().get::<ClientRow>().cloned() {
-        return Ok(row);
-    }
-    let row = store::clients::row(&database(req)?, cid).await?;
-    req.extensions_mut().insert(ClientRow(row.clone()));
-    Ok(row)
+    Ok(client_access(req, cid).await?.map(|c| c.client))
 }
 
 /// The caller's [`Access`]: the public without a token (a token that does not verify is a
@@ -96,16 +106,6 @@ pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
     let access = match verified(req)? {
         None => Access::public(),
         Some(c) => {
-            if let Some(cid) = c.cid {
-                let active = client_row(req, cid).await?.is_some_and(|m| {
-                    m.status.parse::<domain::ClientStatus>() == Ok(domain::ClientStatus::Active)
-                });
-                if !active {
-                    return Err(ApiError::Unauthorized(
-                        "this client has been revoked".into(),
-                    ));
-                }
-            }
             let caller = Caller {
                 subject: c.sub,
                 role: c.role,
@@ -113,7 +113,30 @@ pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
                 territory: c.territory,
                 client: c.cid,
             };
-            store::access::load(&database(req)?, caller).await?
+            match c.cid {
+                Some(cid) => {
+                    let client = client_access(req, cid).await?.filter(|a| {
+                        a.client.status.parse::<domain::ClientStatus>()
+                            == Ok(domain::ClientStatus::Active)
+                    });
+                    let Some(client) = client else {
+                        return Err(ApiError::Unauthorized(
+                            "this client has been revoked".into(),
+                        ));
+                    };
+                    if client.client.organization_id == caller.organization {
+                        let partnerships = if Access::needs_partnerships(&caller) {
+                            client.partnerships
+                        } else {
+                            Default::default()
+                        };
+                        Access::new(caller, partnerships)
+                    } else {
+                        store::access::load(&database(req)?, caller).await?
+                    }
+                }
+                None => store::access::load(&database(req)?, caller).await?,
+            }
         }
     };
     req.extensions_mut().insert(Worked(access.clone()));

@@ -10,8 +10,9 @@
 //!   `total` of a page and [`OMITTED`] may be left out; the tests check every answer they
 //!   receive against these schemas.
 //! - `Problem.code` enumerates the catalogue ([`super::problems::CODES`]).
-//! - The headers the server sends are declared: `x-request-id` on every answer, the
-//!   `RateLimit` pair on every answer but the probes', `Link` on every page.
+//! - The headers the server sends are declared: `x-request-id` (and `Server-Timing`, when
+//!   turned on) on every answer, the `RateLimit` pair on every answer but the probes', `Link`
+//!   on every page.
 //! - 500 is declared on every operation.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -247,6 +248,7 @@ fn headers(doc: &mut Value) {
             "RequestId": header("The request id: the client's own `x-request-id` when it sent a short printable one, else a new UUID. Quote it when reporting a problem."),
             "RateLimit": header("`\"fabriques\";r=<remaining>;t=<seconds to reset>` (IETF draft), when rate limits are on (the default)."),
             "RateLimitPolicy": header("`\"fabriques\";q=<requests>;w=60` (IETF draft), when rate limits are on (the default)."),
+            "ServerTiming": header("`db;dur=<ms>;desc=\"<n> statements\"`: the SQL statements this answer took. Sent only when the operator turns it on (`--server-timing`), for benchmarks and diagnosis."),
             "Link": header("`<this list with the next cursor>; rel=\"next\"`, unless this is the last page."),
     });
     doc["components"]["responses"] = json!({
@@ -254,6 +256,7 @@ fn headers(doc: &mut Value) {
                 "description": "Our fault: the cause is logged; quote the request id when reporting it",
                 "headers": {
                     "x-request-id": { "$ref": "#/components/headers/RequestId" },
+                    "Server-Timing": { "$ref": "#/components/headers/ServerTiming" },
                     "RateLimit": { "$ref": "#/components/headers/RateLimit" },
                     "RateLimit-Policy": { "$ref": "#/components/headers/RateLimitPolicy" },
                 },
@@ -285,6 +288,7 @@ fn headers(doc: &mut Value) {
                     .is_some_and(|r| r.ends_with("Page"));
             let headers = &mut response["headers"];
             headers["x-request-id"] = reference("RequestId");
+            headers["Server-Timing"] = reference("ServerTiming");
             if !probe {
                 headers["RateLimit"] = reference("RateLimit");
                 headers["RateLimit-Policy"] = reference("RateLimitPolicy");

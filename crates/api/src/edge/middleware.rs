@@ -37,15 +37,25 @@ pub async fn request_context(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let (method, path) = (req.method().clone(), req.path().to_owned());
+    let server_timing = req
+        .app_data::<actix_web::web::Data<crate::config::ServiceOptions>>()
+        .is_some_and(|o| o.server_timing);
     let started = std::time::Instant::now();
-    let res = next.call(req).await?.map_into_boxed_body();
-    let res = enrich(res, &id).await;
+    let (res, tally) = super::statements::counted(next.call(req)).await;
+    let res = enrich(res?.map_into_boxed_body(), &id).await;
+    let mut res = res;
+    if server_timing && let Ok(v) = HeaderValue::from_str(&tally.server_timing()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("server-timing"), v);
+    }
     tracing::info!(
         request_id = %id,
         %method,
         %path,
         status = res.status().as_u16(),
         elapsed_ms = started.elapsed().as_millis() as u64,
+        statements = tally.statements,
+        db_ms = tally.elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     Ok(res)

@@ -17,6 +17,7 @@ pub mod params;
 pub mod problems;
 pub mod ratelimit;
 pub mod routes;
+pub mod statements;
 
 /// 201 with the new resource and its `Location`.
 pub fn created<T: serde::Serialize>(location: String, body: &T) -> actix_web::HttpResponse {
