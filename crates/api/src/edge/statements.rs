@@ -3,7 +3,8 @@
 //! (`statements`, `db_ms`); with `--server-timing` (`FABRIQUES_SERVER_TIMING=true`) the answer
 //! does too, as `Server-Timing: db;dur=<ms>;desc="<n> statements"`, which the tests and
 //! `bench/run` read. Statements run after the handler returned (a streamed export's batches)
-//! and by background jobs are not counted; `BEGIN`/`COMMIT` of a write are not either.
+//! and by background jobs are not counted; `BEGIN`/`COMMIT` of a write are not either. With
+//! `RUST_LOG=fabriques::sql=trace` each statement of a request is logged with its values.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -38,6 +39,14 @@ pub fn install(db: &mut DatabaseConnection) {
     db.set_metric_callback(|info| {
         // Outside a request (jobs, start-up) there is nothing to count into.
         let _ = TALLY.try_with(|t| {
+            // Each statement of a request with its values, for `bench/run` to replay them
+            // (off unless `RUST_LOG` asks for `fabriques::sql=trace`).
+            tracing::trace!(
+                target: "fabriques::sql",
+                elapsed_us = info.elapsed.as_micros() as u64,
+                "{}",
+                info.statement
+            );
             let mut tally = t.get();
             tally.statements += 1;
             tally.elapsed += info.elapsed;
