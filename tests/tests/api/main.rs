@@ -28,4 +28,5 @@ mod statements;
 mod stats;
 mod synthetic;
 mod webhooks;
+mod world;
 mod year;

@@ -216,3 +216,118 @@ async fn of_two_writers_with_the_same_etag_exactly_one_wins(app: TestApp) {
         assert_eq!(statuses, [200, 412], "round {round}");
     }
 }
+
+both_engines!(every_operation_that_declares_a_precondition_honours_it);
+
+/// A body the operation accepts (the precondition is checked on a well-formed request).
+fn body_for(method: &str, template: &str) -> Option<serde_json::Value> {
+    match (method, template.rsplit('/').next().unwrap_or_default()) {
+        ("patch", _) => Some(json!({})),
+        ("put", "{organization_id}") => Some(json!({"roles": ["co_funder"]})),
+        ("put", "roadmap") => Some(json!({"kind": "roadmap", "title": "Feuille de route"})),
+        ("post", "transitions") if template.contains("roadmap") => {
+            Some(json!({"action": "submit"}))
+        }
+        ("post", "transitions") if template.starts_with("/api/v1/seminars") => {
+            Some(json!({"action": "cancel", "reason": "test"}))
+        }
+        ("post", "transitions") if template.starts_with("/api/v1/participations") => {
+            Some(json!({"action": "withdraw", "reason": "test"}))
+        }
+        ("post", "transitions") => Some(json!({"action": "cancel", "reason": "test"})),
+        _ => None,
+    }
+}
+
+/// Walks the spec: every operation declaring `If-Match` refuses a stale one with 412, and
+/// every read declaring `If-None-Match` answers 304 to its own ETag. A handler that declared
+/// a precondition it does not honour (or the reverse, below) fails here.
+async fn every_operation_that_declares_a_precondition_honours_it(app: TestApp) {
+    let w = crate::world::world(&app).await;
+    let spec = fabriques_api::edge::openapi::document();
+    let declares = |op: &serde_json::Value, name: &str| {
+        op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == name && p["in"] == "header"))
+    };
+    let (mut conditional_writes, mut conditional_reads) = (0, 0);
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if !declares(op, "If-Match") && !declares(op, "If-None-Match") {
+                continue;
+            }
+            let path = w.fill(template);
+            let token = if template.starts_with("/api/v1/webhooks") {
+                &w.machine
+            } else {
+                &w.admin
+            };
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            if declares(op, "If-Match") {
+                let mut rb = app
+                    .client
+                    .request(m.clone(), format!("{}{path}", app.base))
+                    .bearer_auth(token)
+                    .header("If-Match", "\"0123456789abcdef0123456789abcdef\"");
+                if let Some(b) = body_for(method, template) {
+                    rb = rb.json(&b);
+                }
+                let r = rb.send().await.unwrap();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                assert_eq!(status, 412, "{method} {path} with a stale If-Match: {text}");
+                conditional_writes += 1;
+            }
+            if declares(op, "If-None-Match") {
+                let r = app.raw(m.clone(), &path, Some(token), None).await;
+                assert_eq!(r.status, 200, "{method} {path}: {}", r.body);
+                let tag = r
+                    .headers
+                    .get("etag")
+                    .unwrap_or_else(|| panic!("{path}: no ETag"));
+                let again = app
+                    .client
+                    .request(m.clone(), format!("{}{path}", app.base))
+                    .bearer_auth(token)
+                    .header("If-None-Match", tag.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    again.status().as_u16(),
+                    304,
+                    "{method} {path} with its own ETag"
+                );
+                conditional_reads += 1;
+            }
+        }
+    }
+    assert!(
+        conditional_writes >= 30,
+        "{conditional_writes} conditional writes"
+    );
+    assert!(
+        conditional_reads >= 15,
+        "{conditional_reads} conditional reads"
+    );
+}
+
+#[test]
+fn every_write_to_a_resource_with_an_etag_declares_if_match() {
+    let spec = fabriques_api::edge::openapi::document();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let etag = item["get"]["responses"]["200"]["headers"]
+            .get("ETag")
+            .is_some();
+        for method in ["patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let declared = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+            assert!(
+                !etag || declared,
+                "{method} {template}: its GET has an ETag, so it must honour If-Match"
+            );
+        }
+    }
+}
