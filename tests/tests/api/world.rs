@@ -59,7 +59,7 @@ pub async fn world(app: &TestApp) -> World {
     let p = run.participations[0].clone();
     let funder = app.org("Caisse des dépôts", "funder").await;
     created(
-        &app,
+        app,
         Method::PUT,
         &format!("/api/v1/fabriques/{f}/partners/{funder}"),
         &admin,
@@ -67,7 +67,7 @@ pub async fn world(app: &TestApp) -> World {
     )
     .await;
     let seminar = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/participations/{p}/seminars"),
         &admin,
@@ -76,7 +76,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/fabriques/{f}/seminars"),
         &admin,
@@ -84,7 +84,7 @@ pub async fn world(app: &TestApp) -> World {
     )
     .await;
     let member = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/participations/{p}/working-group-members"),
         &admin,
@@ -93,7 +93,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     created(
-        &app,
+        app,
         Method::PUT,
         &format!("/api/v1/participations/{p}/roadmap"),
         &admin,
@@ -101,7 +101,7 @@ pub async fn world(app: &TestApp) -> World {
     )
     .await;
     let action = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/participations/{p}/roadmap/actions"),
         &admin,
@@ -110,7 +110,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     let lesson = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/fabriques/{f}/lessons"),
         &admin,
@@ -119,7 +119,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     let testimony = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/fabriques/{f}/testimonies"),
         &admin,
@@ -128,7 +128,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     let line = created(
-        &app,
+        app,
         Method::POST,
         &format!("/api/v1/fabriques/{f}/funding-lines"),
         &admin,
@@ -137,7 +137,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["id"]
         .clone();
     let programme = created(
-        &app,
+        app,
         Method::POST,
         "/api/v1/programmes",
         &admin,
@@ -150,7 +150,7 @@ pub async fn world(app: &TestApp) -> World {
         .await;
     let machine = app.client_token(&client, &secret).await;
     let webhook = created(
-        &app,
+        app,
         Method::POST,
         "/api/v1/webhooks",
         &machine,
@@ -159,7 +159,7 @@ pub async fn world(app: &TestApp) -> World {
     .await["webhook"]["id"]
         .clone();
     created(
-        &app,
+        app,
         Method::PUT,
         "/api/v1/external-ids/fabrique/CEREMA-1",
         &machine,
