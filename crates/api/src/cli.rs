@@ -88,7 +88,7 @@ enum Command {
     },
     /// Load data into an empty database.
     Seed {
-        /// The real Fabriques of the public record (shared/reference/public-fabriques.md).
+        /// The real Fabriques of the public record (docs/public-record.md).
         #[arg(
             long,
             required_unless_present = "synthetic",

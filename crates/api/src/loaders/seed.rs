@@ -1,5 +1,5 @@
 //! `fabriques seed --demo`: the real Fabriques of the public record
-//! (`shared/reference/public-fabriques.md`), imported as historical records.
+//! (`docs/public-record.md`), imported as historical records.
 //!
 //! Honesty rules: only verified facts become data. Each Fabrique's `source` says where its
 //! facts come from, which dates are approximate and what was left out as unverified. Statuses
