@@ -502,6 +502,13 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
         .response("2XX", ResponseBuilder::new().description("Received").build())
         // The receiver checks the signature; no credentials are sent.
         .securities(Some([utoipa::openapi::security::SecurityRequirement::default()]))
+        // What the server calls, not an operation of a client: generators leave it out (they
+        // would emit a method POSTing to `change`, which does not compile in TypeScript).
+        .extensions(Some(
+            utoipa::openapi::extensions::ExtensionsBuilder::new()
+                .add("x-internal", true)
+                .build(),
+        ))
         .build();
     api.webhooks = Some(
         PathsBuilder::new()
