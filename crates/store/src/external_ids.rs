@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// One of your organization's ids, and the resource it names.
@@ -164,17 +164,7 @@ pub async fn put(
     .insert(db)
     .await?;
     let out = ExternalId::try_from(m)?;
-    journal::record(
-        db,
-        actor,
-        Change {
-            action: "external_id.attached",
-            entity_id,
-            fabrique_id: None,
-            state: &out,
-        },
-    )
-    .await?;
+    journal::record(db, actor, "external_id.attached", entity_id, None, &out).await?;
     Ok((out, true))
 }
 
@@ -192,17 +182,7 @@ pub async fn delete(
         .exec(db)
         .await?;
     let out = ExternalId::try_from(m)?;
-    journal::record(
-        db,
-        actor,
-        Change {
-            action: "external_id.deleted",
-            entity_id: out.entity_id,
-            fabrique_id: None,
-            state: &out,
-        },
-    )
-    .await
+    journal::record(db, actor, "external_id.deleted", out.entity_id, None, &out).await
 }
 
 impl crate::journal::Journalled for ExternalId {

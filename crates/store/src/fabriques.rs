@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page, text_match};
 
 /// An organization's roles in one Fabrique.
@@ -437,17 +437,7 @@ async fn journal_fabrique(
     action: &str,
     f: &Fabrique,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: f.id,
-            fabrique_id: Some(f.id),
-            state: f,
-        },
-    )
-    .await
+    journal::record(db, actor, action, f.id, Some(f.id), f).await
 }
 
 pub async fn create(
@@ -621,17 +611,7 @@ pub async fn put_partner(
         acronym: o.acronym,
         roles,
     };
-    journal::record(
-        db,
-        actor,
-        Change {
-            action: "fabrique.partner_set",
-            entity_id: org_id,
-            fabrique_id: Some(id),
-            state: &p,
-        },
-    )
-    .await?;
+    journal::record(db, actor, "fabrique.partner_set", org_id, Some(id), &p).await?;
     Ok(p)
 }
 
@@ -659,14 +639,12 @@ pub async fn delete_partner(
     journal::record(
         db,
         actor,
-        Change {
-            action: "fabrique.partner_removed",
-            entity_id: org_id,
-            fabrique_id: Some(id),
-            state: &Partner {
-                roles: Vec::new(),
-                ..current
-            },
+        "fabrique.partner_removed",
+        org_id,
+        Some(id),
+        &Partner {
+            roles: Vec::new(),
+            ..current
         },
     )
     .await

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques as fabs;
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -244,17 +244,7 @@ async fn journal_line(
     action: &str,
     l: &FundingLine,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: l.id,
-            fabrique_id: Some(l.fabrique_id),
-            state: l,
-        },
-    )
-    .await
+    journal::record(db, actor, action, l.id, Some(l.fabrique_id), l).await
 }
 
 pub async fn create(

@@ -35,15 +35,6 @@ pub trait Journalled: Serialize + utoipa::ToSchema {
     const ENTITY_TYPE: EntityType;
 }
 
-/// What was written: the entity and its whole state after the change (readers get it
-/// redacted to what they may see).
-pub struct Change<'a, S: Journalled> {
-    pub action: &'a str,
-    pub entity_id: Uuid,
-    pub fabrique_id: Option<Uuid>,
-    pub state: &'a S,
-}
-
 /// The schema of the journalled state of each entity type (the history and the change feed
 /// type their `state` with it).
 pub fn state_schemas() -> Vec<(EntityType, String)> {
@@ -69,12 +60,18 @@ pub fn state_schemas() -> Vec<(EntityType, String)> {
     ]
 }
 
+/// Journals one write: `action` done to the entity `entity_id` (of the Fabrique
+/// `fabrique_id`, if it belongs to one), with its whole state after the change (readers get it
+/// redacted to what they may see).
 pub async fn record<S: Journalled>(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    change: Change<'_, S>,
+    action: &str,
+    entity_id: Uuid,
+    fabrique_id: Option<Uuid>,
+    state: &S,
 ) -> StoreResult<()> {
-    let state = serde_json::to_string(change.state)?;
+    let state = serde_json::to_string(state)?;
     let caller = actor.access.caller();
     entity::event::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -85,10 +82,10 @@ pub async fn record<S: Journalled>(
         actor_role: Set(caller.map_or(Role::Admin, |c| c.role).as_str().into()),
         actor_organization: Set(caller.and_then(|c| c.organization)),
         actor_territory: Set(caller.and_then(|c| c.territory)),
-        action: Set(change.action.into()),
+        action: Set(action.into()),
         entity_type: Set(S::ENTITY_TYPE.as_str().into()),
-        entity_id: Set(change.entity_id),
-        fabrique_id: Set(change.fabrique_id),
+        entity_id: Set(entity_id),
+        fabrique_id: Set(fabrique_id),
         request_id: Set(actor.request_id.clone()),
         state: Set(state),
         // Left to the database's default: the writing transaction's id.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques as fabs;
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// A national lesson drawn from a Fabrique.
@@ -246,17 +246,7 @@ async fn journal_lesson(
     action: &str,
     l: &Lesson,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: l.id,
-            fabrique_id: Some(l.fabrique_id),
-            state: l,
-        },
-    )
-    .await
+    journal::record(db, actor, action, l.id, Some(l.fabrique_id), l).await
 }
 
 /// The Fabrique, locked, with lessons open and `WriteLessons` reaching it.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page, text_match};
 
 /// A partner organization (partenaire).
@@ -95,17 +95,7 @@ async fn journal_organization(
     action: &str,
     o: &Organization,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: o.id,
-            fabrique_id: None,
-            state: o,
-        },
-    )
-    .await
+    journal::record(db, actor, action, o.id, None, o).await
 }
 
 pub async fn create(

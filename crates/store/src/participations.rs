@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques::{self as fabs, Transitions};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 use crate::tiers::Tiered;
 
@@ -243,17 +243,7 @@ async fn journal_participation(
     action: &str,
     p: &Participation,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: p.id,
-            fabrique_id: Some(p.fabrique_id),
-            state: p,
-        },
-    )
-    .await
+    journal::record(db, actor, action, p.id, Some(p.fabrique_id), p).await
 }
 
 pub async fn apply(

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::decode::count;
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// An ANCT programme (programme de l'Agence).
@@ -90,17 +90,7 @@ async fn journal_programme(
     action: &str,
     p: &Programme,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: p.id,
-            fabrique_id: None,
-            state: p,
-        },
-    )
-    .await
+    journal::record(db, actor, action, p.id, None, p).await
 }
 
 pub async fn create(

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques::{self as fabs, Transitions};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::participations::{self as parts, Row};
 use crate::tiers::Tiered;
 
@@ -239,17 +239,7 @@ async fn journal_roadmap(
     action: &str,
     r: &Roadmap,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: r.id,
-            fabrique_id: Some(r.fabrique_id),
-            state: r,
-        },
-    )
-    .await
+    journal::record(db, actor, action, r.id, Some(r.fabrique_id), r).await
 }
 
 /// Creates the roadmap or changes its draft; `true` when created.
@@ -319,17 +309,7 @@ async fn journal_action(
     fabrique_id: Uuid,
     a: &Action,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action: name,
-            entity_id: a.id,
-            fabrique_id: Some(fabrique_id),
-            state: a,
-        },
-    )
-    .await
+    journal::record(db, actor, name, a.id, Some(fabrique_id), a).await
 }
 
 pub async fn add_action(

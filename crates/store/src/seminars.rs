@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques::{self as fabs, Transitions};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 use crate::tiers::Tiered;
 
@@ -267,17 +267,7 @@ async fn journal_seminar(
     action: &str,
     s: &Seminar,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: s.id,
-            fabrique_id: Some(s.fabrique_id),
-            state: s,
-        },
-    )
-    .await
+    journal::record(db, actor, action, s.id, Some(s.fabrique_id), s).await
 }
 
 pub async fn plan(

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::decode::{count, decode};
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page, text_match};
 use crate::reference::{self, Lookup, Official};
 
@@ -192,17 +192,7 @@ async fn journal_territory(
     action: &str,
     t: &Territory,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: t.id,
-            fabrique_id: None,
-            state: t,
-        },
-    )
-    .await
+    journal::record(db, actor, action, t.id, None, t).await
 }
 
 pub async fn create(

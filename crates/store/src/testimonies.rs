@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{StoreError, StoreResult};
 use crate::fabriques as fabs;
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// A testimony of an elected official, often a video.
@@ -138,17 +138,7 @@ async fn journal_testimony(
     action: &str,
     t: &Testimony,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: t.id,
-            fabrique_id: Some(t.fabrique_id),
-            state: t,
-        },
-    )
-    .await
+    journal::record(db, actor, action, t.id, Some(t.fabrique_id), t).await
 }
 
 pub async fn create(

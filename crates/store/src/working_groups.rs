@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
-use crate::journal::{self, Actor, Change};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 use crate::participations::{self as parts, Row};
 use crate::tiers::Tiered;
@@ -150,17 +150,7 @@ async fn journal_member(
     fabrique_id: Uuid,
     m: &Member,
 ) -> StoreResult<()> {
-    journal::record(
-        db,
-        actor,
-        Change {
-            action,
-            entity_id: m.id,
-            fabrique_id: Some(fabrique_id),
-            state: m,
-        },
-    )
-    .await
+    journal::record(db, actor, action, m.id, Some(fabrique_id), m).await
 }
 
 pub async fn create(

@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use domain::seminar::{SeminarKind, SeminarMode, SeminarStatus};
-use store::journal::{self, Actor, Change};
+use store::journal::{self, Actor};
 
 struct Org {
     key: &'static str,
@@ -417,12 +417,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         journal::record(
             &txn,
             &actor,
-            Change {
-                action: "organization.imported",
-                entity_id: m.id,
-                fabrique_id: None,
-                state: &store::organizations::get(&txn, m.id).await?,
-            },
+            "organization.imported",
+            m.id,
+            None,
+            &store::organizations::get(&txn, m.id).await?,
         )
         .await?;
         orgs.insert(o.key, m.id);
@@ -476,12 +474,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         journal::record(
             &txn,
             &actor,
-            Change {
-                action: "fabrique.imported",
-                entity_id: fid,
-                fabrique_id: Some(fid),
-                state: &store::fabriques::get(&txn, &system, fid).await?,
-            },
+            "fabrique.imported",
+            fid,
+            Some(fid),
+            &store::fabriques::get(&txn, &system, fid).await?,
         )
         .await?;
         for terr in f.territories {
@@ -529,12 +525,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                     journal::record(
                         &txn,
                         &actor,
-                        Change {
-                            action: "territory.imported",
-                            entity_id: m.id,
-                            fabrique_id: None,
-                            state: &store::territories::get(&txn, m.id).await?,
-                        },
+                        "territory.imported",
+                        m.id,
+                        None,
+                        &store::territories::get(&txn, m.id).await?,
                     )
                     .await?;
                     territories.insert(terr.code, m.id);
@@ -571,12 +565,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
             journal::record(
                 &txn,
                 &actor,
-                Change {
-                    action: "participation.imported",
-                    entity_id: pid,
-                    fabrique_id: Some(fid),
-                    state: &store::participations::get(&txn, &system, pid).await?,
-                },
+                "participation.imported",
+                pid,
+                Some(fid),
+                &store::participations::get(&txn, &system, pid).await?,
             )
             .await?;
             if status == ParticipationStatus::Completed {
@@ -601,12 +593,10 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
                 journal::record(
                     &txn,
                     &actor,
-                    Change {
-                        action: "roadmap.imported",
-                        entity_id: rid,
-                        fabrique_id: Some(fid),
-                        state: &store::roadmaps::get(&txn, &system, pid).await?,
-                    },
+                    "roadmap.imported",
+                    rid,
+                    Some(fid),
+                    &store::roadmaps::get(&txn, &system, pid).await?,
                 )
                 .await?;
             }
@@ -673,12 +663,10 @@ async fn extras(
             journal::record(
                 txn,
                 actor,
-                Change {
-                    action: "seminar.imported",
-                    entity_id: id,
-                    fabrique_id: Some(fid),
-                    state: &store::seminars::get(txn, &domain::Access::system(), id).await?,
-                },
+                "seminar.imported",
+                id,
+                Some(fid),
+                &store::seminars::get(txn, &domain::Access::system(), id).await?,
             )
             .await?;
         }
@@ -715,12 +703,10 @@ async fn extras(
                 journal::record(
                     txn,
                     actor,
-                    Change {
-                        action: "testimony.imported",
-                        entity_id: id,
-                        fabrique_id: Some(fid),
-                        state: &store::testimonies::get(txn, &domain::Access::system(), id).await?,
-                    },
+                    "testimony.imported",
+                    id,
+                    Some(fid),
+                    &store::testimonies::get(txn, &domain::Access::system(), id).await?,
                 )
                 .await?;
             }
@@ -743,12 +729,10 @@ async fn journal_lesson(
     journal::record(
         txn,
         actor,
-        Change {
-            action: "lesson.imported",
-            entity_id: id,
-            fabrique_id: Some(fid),
-            state: &store::lessons::get(txn, &domain::Access::system(), id).await?,
-        },
+        "lesson.imported",
+        id,
+        Some(fid),
+        &store::lessons::get(txn, &domain::Access::system(), id).await?,
     )
     .await?;
     Ok(())

@@ -7,13 +7,13 @@ use chrono::NaiveDate;
 use domain::fabrique::{FabriqueChanges, NewFabrique, check_bounds, check_dates};
 use domain::query::FabriqueFilter;
 use domain::{FabriqueAction, FabriqueStatus, PartnerRole, Permission, TerritoryBounds};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::edge::context::{Public, Signed, Write};
-use crate::edge::error::{ApiError, ApiResult, FieldProblem, Problem, invalid};
+use crate::edge::error::{ApiError, ApiResult, Problem, invalid};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::{CreationSort, FabriqueSort, RegionParam};
@@ -202,21 +202,12 @@ pub struct PutPartnerRequest {
     pub roles: Vec<PartnerRole>,
 }
 
-/// One possible action and what blocks it now.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FabriqueTransitionResponse {
-    pub action: FabriqueAction,
-    pub to: FabriqueStatus,
-    pub allowed: bool,
-    /// Every unmet condition (empty when allowed).
-    pub blockers: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FabriqueTransitionsResponse {
-    pub status: FabriqueStatus,
-    pub transitions: Vec<FabriqueTransitionResponse>,
-}
+crate::transitions_schema!(
+    FabriqueTransitionsResponse,
+    FabriqueTransitionResponse,
+    FabriqueAction,
+    FabriqueStatus
+);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -426,19 +417,7 @@ pub async fn list_fabrique_transitions(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<FabriqueTransitionsResponse>> {
     let t = store::transitions(r.db(), r.access(), *id).await?;
-    Ok(web::Json(FabriqueTransitionsResponse {
-        status: t.status,
-        transitions: t
-            .actions
-            .into_iter()
-            .map(|(action, to, blockers)| FabriqueTransitionResponse {
-                action,
-                to,
-                allowed: blockers.is_empty(),
-                blockers: ::store::problem::of_blockers(&blockers),
-            })
-            .collect(),
-    }))
+    Ok(web::Json(t.into()))
 }
 
 /// Perform a transition: open_recruitment, launch, complete or cancel (with a reason).

@@ -26,6 +26,47 @@ pub mod working_groups;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// Declares the answer of a `GET …/transitions`: the current status and every action with
+/// where it leads and what blocks it now, built from the store's [`store::fabriques::Transitions`].
+#[macro_export]
+macro_rules! transitions_schema {
+    ($list:ident, $one:ident, $action:ty, $status:ty) => {
+        /// One possible action and what blocks it now.
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $one {
+            pub action: $action,
+            pub to: $status,
+            pub allowed: bool,
+            /// Every unmet condition (empty when allowed).
+            pub blockers: Vec<::store::problem::FieldProblem>,
+        }
+
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $list {
+            pub status: $status,
+            pub transitions: Vec<$one>,
+        }
+
+        impl From<::store::fabriques::Transitions<$action, $status>> for $list {
+            fn from(t: ::store::fabriques::Transitions<$action, $status>) -> Self {
+                $list {
+                    status: t.status,
+                    transitions: t
+                        .actions
+                        .into_iter()
+                        .map(|(action, to, blockers)| $one {
+                            action,
+                            to,
+                            allowed: blockers.is_empty(),
+                            blockers: ::store::problem::of_blockers(&blockers),
+                        })
+                        .collect(),
+                }
+            }
+        }
+    };
+}
+
 /// Everything under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(organizations::list_organizations)

@@ -5,13 +5,13 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use domain::participation::{NewParticipation, ParticipationChanges};
 use domain::query::ParticipationFilter;
 use domain::{ParticipationAction, ParticipationStatus, Permission};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::edge::context::{Signed, Write};
-use crate::edge::error::{ApiResult, FieldProblem, Problem};
+use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::CreationSort;
@@ -116,19 +116,12 @@ impl ParticipationListParams {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ParticipationTransitionResponse {
-    pub action: ParticipationAction,
-    pub to: ParticipationStatus,
-    pub allowed: bool,
-    pub blockers: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ParticipationTransitionsResponse {
-    pub status: ParticipationStatus,
-    pub transitions: Vec<ParticipationTransitionResponse>,
-}
+crate::transitions_schema!(
+    ParticipationTransitionsResponse,
+    ParticipationTransitionResponse,
+    ParticipationAction,
+    ParticipationStatus
+);
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -272,19 +265,7 @@ pub async fn list_participation_transitions(
 ) -> ApiResult<web::Json<ParticipationTransitionsResponse>> {
     r.access().require(Permission::ReadParticipations)?;
     let t = store::transitions(r.db(), r.access(), *id).await?;
-    Ok(web::Json(ParticipationTransitionsResponse {
-        status: t.status,
-        transitions: t
-            .actions
-            .into_iter()
-            .map(|(action, to, blockers)| ParticipationTransitionResponse {
-                action,
-                to,
-                allowed: blockers.is_empty(),
-                blockers: ::store::problem::of_blockers(&blockers),
-            })
-            .collect(),
-    }))
+    Ok(web::Json(t.into()))
 }
 
 /// Accept or reject an application (ANCT), or withdraw (with a reason).

@@ -9,13 +9,13 @@ use domain::roadmap::{
     ActionChanges, ActionStatus, Adoption, NewAction, RoadmapAction, RoadmapDraft, RoadmapKind,
     RoadmapStatus,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::edge::context::{Signed, Write};
-use crate::edge::error::{ApiResult, FieldProblem, Problem};
+use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, double_option};
 use crate::edge::problems::{
@@ -140,19 +140,12 @@ pub struct RoadmapTransitionRequest {
     pub adoption_reference: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RoadmapTransitionResponse {
-    pub action: RoadmapAction,
-    pub to: RoadmapStatus,
-    pub allowed: bool,
-    pub blockers: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RoadmapTransitionsResponse {
-    pub status: RoadmapStatus,
-    pub transitions: Vec<RoadmapTransitionResponse>,
-}
+crate::transitions_schema!(
+    RoadmapTransitionsResponse,
+    RoadmapTransitionResponse,
+    RoadmapAction,
+    RoadmapStatus
+);
 
 const NOT_DRAFT: &str =
     "The roadmap is no longer a draft, or the participation is not active (see `blockers`)";
@@ -310,19 +303,7 @@ pub async fn list_roadmap_transitions(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<RoadmapTransitionsResponse>> {
     let t = store::transitions(r.db(), r.access(), *id).await?;
-    Ok(web::Json(RoadmapTransitionsResponse {
-        status: t.status,
-        transitions: t
-            .actions
-            .into_iter()
-            .map(|(action, to, blockers)| RoadmapTransitionResponse {
-                action,
-                to,
-                allowed: blockers.is_empty(),
-                blockers: ::store::problem::of_blockers(&blockers),
-            })
-            .collect(),
-    }))
+    Ok(web::Json(t.into()))
 }
 
 /// Submit, return to draft, or adopt (with the date and reference of the decision) a roadmap.

@@ -10,13 +10,13 @@ use domain::seminar::{
     NewSeminar, SeminarAction, SeminarChanges, SeminarKind, SeminarMode, SeminarStatus,
     SeminarTransition,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::edge::context::{Signed, Write};
-use crate::edge::error::{ApiResult, FieldProblem, Problem};
+use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::CreationSort;
@@ -141,19 +141,12 @@ impl From<SeminarTransitionRequest> for SeminarTransition {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeminarTransitionResponse {
-    pub action: SeminarAction,
-    pub to: SeminarStatus,
-    pub allowed: bool,
-    pub blockers: Vec<FieldProblem>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeminarTransitionsResponse {
-    pub status: SeminarStatus,
-    pub transitions: Vec<SeminarTransitionResponse>,
-}
+crate::transitions_schema!(
+    SeminarTransitionsResponse,
+    SeminarTransitionResponse,
+    SeminarAction,
+    SeminarStatus
+);
 
 const CREATE_409: &str = "Refused: a fifth seminar, a number taken, a closed Fabrique or an inactive participation (see `blockers`)";
 
@@ -308,19 +301,7 @@ pub async fn list_seminar_transitions(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<SeminarTransitionsResponse>> {
     let t = store::transitions(r.db(), r.access(), *id).await?;
-    Ok(web::Json(SeminarTransitionsResponse {
-        status: t.status,
-        transitions: t
-            .actions
-            .into_iter()
-            .map(|(action, to, blockers)| SeminarTransitionResponse {
-                action,
-                to,
-                allowed: blockers.is_empty(),
-                blockers: ::store::problem::of_blockers(&blockers),
-            })
-            .collect(),
-    }))
+    Ok(web::Json(t.into()))
 }
 
 /// Hold a seminar (with its attendance) or cancel it (with a reason).
