@@ -9,6 +9,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::roadmap::{ActionStatus, RoadmapKind, RoadmapStatus};
+use domain::seminar::{SeminarKind, SeminarMode, SeminarStatus};
+use domain::{
+    FabriqueStatus, FundingKind, LessonKind, OrganizationKind, ParticipationStatus, PartnerRole,
+    TerritoryKind,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder, TransactionTrait};
@@ -29,28 +35,48 @@ const THEMES: &[&str] = &[
     "Tourisme",
 ];
 
-const ORGS: &[(&str, Option<&str>, &str)] = &[
+const ORGS: &[(&str, Option<&str>, OrganizationKind)] = &[
     (
         "Agence nationale de la cohésion des territoires",
         Some("ANCT"),
-        "anct",
+        OrganizationKind::Anct,
     ),
     (
         "Association des maires de France",
         Some("AMF"),
-        "elected_officials_association",
+        OrganizationKind::ElectedOfficialsAssociation,
     ),
     (
         "Intercommunalités de France",
         Some("AdCF"),
-        "elected_officials_association",
+        OrganizationKind::ElectedOfficialsAssociation,
     ),
-    ("Cerema", None, "public_operator"),
-    ("Banque des Territoires", Some("CDC"), "funder"),
-    ("Villes de France", None, "elected_officials_association"),
-    ("Bureau d'études A (synthétique)", None, "contractor"),
-    ("Bureau d'études B (synthétique)", None, "contractor"),
-    ("Bureau d'études C (synthétique)", None, "contractor"),
+    ("Cerema", None, OrganizationKind::PublicOperator),
+    (
+        "Banque des Territoires",
+        Some("CDC"),
+        OrganizationKind::Funder,
+    ),
+    (
+        "Villes de France",
+        None,
+        OrganizationKind::ElectedOfficialsAssociation,
+    ),
+    (
+        "Bureau d'études A (synthétique)",
+        None,
+        OrganizationKind::Contractor,
+    ),
+    (
+        "Bureau d'études B (synthétique)",
+        None,
+        OrganizationKind::Contractor,
+    ),
+    (
+        "Bureau d'études C (synthétique)",
+        None,
+        OrganizationKind::Contractor,
+    ),
 ];
 
 /// What was written.
@@ -201,7 +227,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
             id: Set(id),
             name: Set((*name).into()),
             acronym: Set(acronym.map(Into::into)),
-            kind: Set((*kind).into()),
+            kind: Set(kind.as_str().into()),
             website: Set(None),
             version: Set(1),
             created_at: Set(now),
@@ -218,6 +244,8 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut r_rows, mut a_rows, mut l_rows, mut fl_rows) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The launched Fabriques, in creation order: their co-funder partner rows come last.
+    let mut launched_ids = Vec::new();
 
     for i in 0..n {
         let fid = g.id();
@@ -225,14 +253,18 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         let start =
             NaiveDate::from_ymd_opt(year, 1 + g.rng.random_range(0..12), 1).unwrap_or_default();
         let status = match g.rng.random_range(0..100) {
-            0..55 => "completed",
-            55..70 => "running",
-            70..80 => "recruiting",
-            80..90 => "draft",
-            _ => "cancelled",
+            0..55 => FabriqueStatus::Completed,
+            55..70 => FabriqueStatus::Running,
+            70..80 => FabriqueStatus::Recruiting,
+            80..90 => FabriqueStatus::Draft,
+            _ => FabriqueStatus::Cancelled,
         };
         let theme = *g.pick(THEMES);
-        let launched = matches!(status, "running" | "completed");
+        let launched = matches!(status, FabriqueStatus::Running | FabriqueStatus::Completed);
+        let cancelled = status == FabriqueStatus::Cancelled;
+        if launched {
+            launched_ids.push(fid);
+        }
         f_rows.push(fabrique::ActiveModel {
             id: Set(fid),
             title: Set(format!("{theme} : Fabrique synthétique n° {}", i + 1)),
@@ -244,8 +276,8 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
             planned_start: Set(Some(start)),
             actual_start: Set(launched.then_some(start)),
             end_date: Set(launched.then(|| start + Duration::days(365))),
-            status: Set(status.into()),
-            status_reason: Set((status == "cancelled").then(|| "synthetic".into())),
+            status: Set(status.as_str().into()),
+            status_reason: Set(cancelled.then(|| "synthetic".into())),
             status_changed_at: Set(at(start)),
             source: Set(Some(source.clone())),
             version: Set(1),
@@ -256,18 +288,18 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         let co_animator = org_ids[1 + g.rng.random_range(0..5)];
         let contractor = org_ids[6 + g.rng.random_range(0..3)];
         for (org, role) in [
-            (org_ids[0], "pilot"),
-            (co_animator, "co_animator"),
-            (contractor, "contractor"),
+            (org_ids[0], PartnerRole::Pilot),
+            (co_animator, PartnerRole::CoAnimator),
+            (contractor, PartnerRole::Contractor),
         ] {
             fp_rows.push(fabrique_partner::ActiveModel {
                 fabrique_id: Set(fid),
                 organization_id: Set(org),
-                role: Set(role.into()),
+                role: Set(role.as_str().into()),
                 created_at: Set(now),
             });
         }
-        if status == "draft" {
+        if status == FabriqueStatus::Draft {
             continue;
         }
         // 4 to 8 territories, communes and EPCI of the official geography.
@@ -279,22 +311,21 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                 (
                     c.code.clone(),
                     (
-                        "commune",
+                        TerritoryKind::Commune,
                         c.name.clone(),
                         Some(c.department.clone()),
                         Some(c.region.clone()),
                         c.population,
+                        // The domain names a code scheme only for a parsed code
+                        // (`domain::territory::scheme`); the reference's codes are not parsed here.
                         "insee",
                     ),
                 )
             } else {
                 let e = g.pick(&epci);
-                let kind = match e.kind.as_str() {
-                    "CC" => "communaute_de_communes",
-                    "CA" => "communaute_d_agglomeration",
-                    "CU" => "communaute_urbaine",
-                    _ => "metropole",
-                };
+                // The reference's legal form (CC, CA, CU, METRO, MET69): a métropole otherwise.
+                let kind = store::reference::EpciKind::parse(&e.kind)
+                    .map_or(TerritoryKind::Metropole, |k| k.territory_kind());
                 let single = |s: &str| (!s.contains(' ')).then(|| s.to_owned());
                 (
                     e.siren.clone(),
@@ -317,7 +348,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                     t_rows.push(territory::ActiveModel {
                         id: Set(id),
                         name: Set(name),
-                        kind: Set(kind.into()),
+                        kind: Set(kind.as_str().into()),
                         code_scheme: Set(Some(scheme.into())),
                         code: Set(Some(code)),
                         department: Set(department),
@@ -339,8 +370,8 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         }
         // Intersite seminars.
         let intersite = match status {
-            "completed" => 4,
-            "running" => g.rng.random_range(1..=3),
+            FabriqueStatus::Completed => 4,
+            FabriqueStatus::Running => g.rng.random_range(1..=3),
             _ => 0,
         };
         for number in 1..=intersite {
@@ -348,52 +379,52 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                 &mut g,
                 fid,
                 None,
-                "intersite",
+                SeminarKind::Intersite,
                 number,
                 start,
-                "held",
+                SeminarStatus::Held,
                 now,
             ));
         }
-        if status == "cancelled" {
+        if cancelled {
             s_rows.push(seminar(
                 &mut g,
                 fid,
                 None,
-                "intersite",
+                SeminarKind::Intersite,
                 1,
                 start,
-                "cancelled",
+                SeminarStatus::Cancelled,
                 now,
             ));
         }
-        counts.seminars += intersite as usize + usize::from(status == "cancelled");
+        counts.seminars += intersite as usize + usize::from(cancelled);
         for (j, tid) in chosen.iter().enumerate() {
             let pid = g.id();
-            let withdrawn = status == "cancelled" || (status == "completed" && j == 4);
+            let withdrawn = cancelled || (status == FabriqueStatus::Completed && j == 4);
             let p_status = match status {
-                _ if withdrawn => "withdrawn",
-                "completed" => "completed",
-                "running" => "active",
-                _ => *g.pick(&["applied", "accepted"]),
+                _ if withdrawn => ParticipationStatus::Withdrawn,
+                FabriqueStatus::Completed => ParticipationStatus::Completed,
+                FabriqueStatus::Running => ParticipationStatus::Active,
+                _ => *g.pick(&[ParticipationStatus::Applied, ParticipationStatus::Accepted]),
             };
             p_rows.push(participation::ActiveModel {
                 id: Set(pid),
                 fabrique_id: Set(fid),
                 territory_id: Set(*tid),
-                status: Set(p_status.into()),
+                status: Set(p_status.as_str().into()),
                 sponsor_name: Set(Some(format!("Élu·e synthétique {}", j + 1))),
                 sponsor_mandate: Set(Some("maire".into())),
                 motivation: Set(Some("Motivation synthétique".into())),
                 focus: Set(None),
                 status_reason: Set(None),
                 applied_at: Set(at(start) - Duration::days(60)),
-                accepted_at: Set((p_status != "applied").then(|| at(start) - Duration::days(30))),
+                accepted_at: Set((p_status != ParticipationStatus::Applied)
+                    .then(|| at(start) - Duration::days(30))),
                 rejected_at: Set(None),
                 activated_at: Set(launched.then(|| at(start))),
-                completed_at: Set(
-                    (p_status == "completed").then(|| at(start) + Duration::days(360))
-                ),
+                completed_at: Set((p_status == ParticipationStatus::Completed)
+                    .then(|| at(start) + Duration::days(360))),
                 withdrawn_at: Set(withdrawn.then(|| at(start) + Duration::days(90))),
                 version: Set(1),
                 created_at: Set(at(start) - Duration::days(60)),
@@ -401,8 +432,8 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
             });
             counts.participations += 1;
             let local = match p_status {
-                "completed" => 4,
-                "active" => g.rng.random_range(1..=3),
+                ParticipationStatus::Completed => 4,
+                ParticipationStatus::Active => g.rng.random_range(1..=3),
                 _ => 0,
             };
             for number in 1..=local {
@@ -410,24 +441,33 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                     &mut g,
                     fid,
                     Some(pid),
-                    "local",
+                    SeminarKind::Local,
                     number,
                     start,
-                    "held",
+                    SeminarStatus::Held,
                     now,
                 ));
             }
             counts.seminars += local as usize;
-            if matches!(p_status, "completed" | "active") {
+            if matches!(
+                p_status,
+                ParticipationStatus::Completed | ParticipationStatus::Active
+            ) {
                 let rid = g.id();
-                let adopted = p_status == "completed";
+                let adopted = p_status == ParticipationStatus::Completed;
                 r_rows.push(roadmap::ActiveModel {
                     id: Set(rid),
                     participation_id: Set(pid),
-                    kind: Set("roadmap".into()),
+                    kind: Set(RoadmapKind::Roadmap.as_str().into()),
                     title: Set("Feuille de route (synthétique)".into()),
                     summary: Set(String::new()),
-                    status: Set(if adopted { "adopted" } else { "draft" }.into()),
+                    status: Set(if adopted {
+                        RoadmapStatus::Adopted
+                    } else {
+                        RoadmapStatus::Draft
+                    }
+                    .as_str()
+                    .into()),
                     submitted_at: Set(adopted.then(|| at(start) + Duration::days(330))),
                     adopted_on: Set(adopted.then(|| start + Duration::days(350))),
                     adoption_reference: Set(adopted.then(|| format!("Délibération S-{}", i + 1))),
@@ -447,7 +487,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                         horizon: Set(Some("2030".into())),
                         due_on: Set(None),
                         estimated_cost_cents: Set(Some(g.rng.random_range(1_000_000..500_000_000))),
-                        status: Set("planned".into()),
+                        status: Set(ActionStatus::Planned.as_str().into()),
                         version: Set(1),
                         created_at: Set(now),
                         updated_at: Set(now),
@@ -456,17 +496,17 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                 }
             }
         }
-        if status == "completed" {
+        if status == FabriqueStatus::Completed {
             for (kind, title) in [
-                ("lesson", "Enseignement"),
-                ("programme_proposal", "Proposition"),
+                (LessonKind::Lesson, "Enseignement"),
+                (LessonKind::ProgrammeProposal, "Proposition"),
             ] {
                 l_rows.push(lesson::ActiveModel {
                     id: Set(g.id()),
                     fabrique_id: Set(fid),
                     title: Set(format!("{title} (synthétique)")),
                     body: Set(String::new()),
-                    kind: Set(kind.into()),
+                    kind: Set(kind.as_str().into()),
                     target_programme_id: Set(None),
                     target_body: Set(None),
                     version: Set(1),
@@ -480,12 +520,12 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
             for (org, kind, cents) in [
                 (
                     org_ids[0],
-                    "anct",
+                    FundingKind::Anct,
                     g.rng.random_range(5_000_000..15_000_000i64),
                 ),
                 (
                     org_ids[4],
-                    "co_funding",
+                    FundingKind::CoFunding,
                     g.rng.random_range(1_000_000..8_000_000i64),
                 ),
             ] {
@@ -493,7 +533,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                     id: Set(g.id()),
                     fabrique_id: Set(fid),
                     organization_id: Set(org),
-                    kind: Set(kind.into()),
+                    kind: Set(kind.as_str().into()),
                     amount_cents: Set(cents),
                     label: Set(None),
                     version: Set(1),
@@ -505,14 +545,11 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         }
     }
     // The co-funder must be a co-funder partner of the Fabriques it funds.
-    for f in f_rows
-        .iter()
-        .filter(|f| matches!(f.status.as_ref().as_str(), "running" | "completed"))
-    {
+    for fid in launched_ids {
         fp_rows.push(fabrique_partner::ActiveModel {
-            fabrique_id: f.id.clone(),
+            fabrique_id: Set(fid),
             organization_id: Set(org_ids[4]),
-            role: Set("co_funder".into()),
+            role: Set(PartnerRole::CoFunder.as_str().into()),
             created_at: Set(now),
         });
     }
@@ -549,10 +586,10 @@ fn seminar(
     g: &mut Gen,
     fabrique: Uuid,
     participation: Option<Uuid>,
-    kind: &str,
+    kind: SeminarKind,
     number: i32,
     start: NaiveDate,
-    status: &str,
+    status: SeminarStatus,
     now: DateTime<Utc>,
 ) -> entity::seminar::ActiveModel {
     let on = start + Duration::days(i64::from(number) * 75);
@@ -560,17 +597,17 @@ fn seminar(
         id: Set(g.id()),
         fabrique_id: Set(fabrique),
         participation_id: Set(participation),
-        kind: Set(kind.into()),
+        kind: Set(kind.as_str().into()),
         number: Set(number),
         scheduled_on: Set(on),
         place: Set(None),
-        mode: Set("in_person".into()),
-        status: Set(status.into()),
-        attendance: Set((status == "held").then(|| g.rng.random_range(8..60))),
+        mode: Set(SeminarMode::InPerson.as_str().into()),
+        status: Set(status.as_str().into()),
+        attendance: Set((status == SeminarStatus::Held).then(|| g.rng.random_range(8..60))),
         summary: Set(None),
-        status_reason: Set((status == "cancelled").then(|| "synthetic".into())),
-        held_at: Set((status == "held").then(|| at(on))),
-        cancelled_at: Set((status == "cancelled").then(|| at(on))),
+        status_reason: Set((status == SeminarStatus::Cancelled).then(|| "synthetic".into())),
+        held_at: Set((status == SeminarStatus::Held).then(|| at(on))),
+        cancelled_at: Set((status == SeminarStatus::Cancelled).then(|| at(on))),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
