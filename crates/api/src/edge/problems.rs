@@ -313,7 +313,11 @@ pub fn markdown() -> String {
     }
     out.push_str("\n## Blockers\n\nA refused action (`transition_refused`, 409) lists every unmet condition in `blockers`, each with a `pointer` to what it is about, a stable `code` and a `detail`:\n\n| code | pointer | example |\n|---|---|---|\n");
     for b in domain::Blocker::examples() {
-        out.push_str(&format!("| `{}` | `{}` | {} |\n", b.code(), b.pointer(), b));
+        let pointer = match b.pointer() {
+            "" => "the resource itself".to_owned(),
+            p => format!("`{p}`"),
+        };
+        out.push_str(&format!("| `{}` | {pointer} | {} |\n", b.code(), b));
     }
     out
 }
