@@ -186,7 +186,7 @@ crate::list_params! {
         #[param(style = Form, explode, value_type = Option<Vec<String>>, pattern = "^[0-9AB]{2,9}$")]
         code: Option<Vec<String>>,
         /// Text search in the name (case-insensitive).
-        #[serde(default, deserialize_with = "crate::edge::params::text")]
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
         #[param(max_length = 200)]
         q: Option<String>,
     }
