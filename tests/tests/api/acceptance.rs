@@ -3,15 +3,19 @@
 //! the server or in the document, with the rules the document cannot state left to the
 //! descriptions (and to `.ci/schemathesis_hooks.py`).
 
-use serde_json::json;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::both_engines;
+use crate::conformance::{admits_value, document};
 use crate::helpers::TestApp;
 
 both_engines!(
     integral_floats_are_integers,
     text_filters_are_held_to_their_length,
     empty_list_items_are_refused,
+    if_match_lists_are_read_tag_by_tag,
+    the_token_is_checked_before_the_headers,
 );
 
 /// JSON Schema's `integer` admits `2.0` and `1e1`; so does the server, in bodies and in
@@ -55,6 +59,117 @@ async fn integral_floats_are_integers(app: TestApp) {
     app.get("/api/v1/fabriques?limit=NaN")
         .await
         .assert_problem(400, "invalid_query");
+}
+
+async fn send(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut rb = app
+        .client
+        .request(method, format!("{}{}", app.base, path))
+        .header("content-type", "application/json")
+        .body("{}");
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    rb.send().await.unwrap().status().as_u16()
+}
+
+/// An entity tag is opaque: `"a,b"` is one tag. A list is read tag by tag (RFC 9110 §8.8.3),
+/// as the document's pattern says, not split on commas.
+async fn if_match_lists_are_read_tag_by_tag(app: TestApp) {
+    let id = app.org("Cerema", "public_operator").await;
+    let path = format!("/api/v1/organizations/{id}");
+    let r = app.get(&path).await;
+    let etag = r.headers["etag"].to_str().unwrap().to_owned();
+    let token = format!("Bearer {}", app.admin);
+    let auth = ("Authorization", token.as_str());
+
+    let listed = format!("W/\",w0%<R\",\t\"a,b\" , {etag}");
+    assert_eq!(
+        send(&app, Method::PATCH, &path, &[auth, ("If-Match", &listed)]).await,
+        200,
+        "the current ETag after tags holding commas"
+    );
+    let etag = app.get(&path).await.headers["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        send(&app, Method::PATCH, &path, &[auth, ("If-Match", "\"a,b\"")]).await,
+        412,
+        "one well-formed tag that is not current"
+    );
+    for malformed in ["0", "\"a", "\"a\" \"b\"", "\"a\",", "\"a b\""] {
+        let r = app
+            .client
+            .patch(format!("{}{path}", app.base))
+            .header("Authorization", token.as_str())
+            .header("If-Match", malformed)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{malformed:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "invalid_precondition", "{malformed:?}");
+    }
+    // The pattern the document declares agrees.
+    let schema = json!({"type": "string", "pattern": fabriques_api::edge::etag::IF_MATCH_PATTERN});
+    assert!(admits_value("If-Match", &schema, &json!(listed)));
+    assert!(admits_value("If-Match", &schema, &json!(etag)));
+    assert!(!admits_value("If-Match", &schema, &json!("0")));
+}
+
+/// Without a valid token the answer is 401, whatever `If-Match` or `Idempotency-Key` holds.
+async fn the_token_is_checked_before_the_headers(app: TestApp) {
+    let id = app.org("Cerema", "public_operator").await;
+    let path = format!("/api/v1/organizations/{id}");
+    assert_eq!(
+        send(&app, Method::PATCH, &path, &[("If-Match", "0")]).await,
+        401
+    );
+    assert_eq!(
+        send(&app, Method::DELETE, &path, &[("If-Match", "0")]).await,
+        401
+    );
+    assert_eq!(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/organizations",
+            &[("Idempotency-Key", "a b")]
+        )
+        .await,
+        401
+    );
+    // With a token, the malformed headers are refused for what they are.
+    let token = format!("Bearer {}", app.admin);
+    let auth = ("Authorization", token.as_str());
+    assert_eq!(
+        send(&app, Method::PATCH, &path, &[auth, ("If-Match", "0")]).await,
+        400
+    );
+    assert_eq!(
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/organizations",
+            &[auth, ("Idempotency-Key", "a b")]
+        )
+        .await,
+        400
+    );
+    // The document says which keys are admitted.
+    let doc = document();
+    let key = doc["paths"]["/api/v1/organizations"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap();
+    let schema = &key["schema"];
+    assert!(admits_value("Idempotency-Key", schema, &json!("retry-42")));
+    assert!(!admits_value("Idempotency-Key", schema, &json!("a b")));
+    assert!(!admits_value("Idempotency-Key", schema, &json!("clé")));
 }
 
 /// A text filter's `maxLength` is checked by the server (400 naming the parameter), on every

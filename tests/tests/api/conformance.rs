@@ -75,6 +75,16 @@ fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
         .clone()
 }
 
+/// Whether the document admits `value` for the schema `schema` (a parameter's, say).
+pub fn admits_value(key: &str, schema: &Value, value: &Value) -> bool {
+    validator(key, schema).is_valid(value)
+}
+
+/// The document as served.
+pub fn document() -> &'static Value {
+    &SPEC.doc
+}
+
 /// Checks one answer; panics with what is wrong.
 pub fn check(method: &str, url_path: &str, status: u16, content_type: &str, body: &Value) {
     let path = url_path.split('?').next().unwrap_or_default();
