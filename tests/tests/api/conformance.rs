@@ -75,6 +75,13 @@ fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
         .clone()
 }
 
+/// Whether the document admits `value` as an instance of its component schema `name` (a
+/// request body, say): what the server must then accept, data rules aside.
+pub fn admits(name: &str, value: &Value) -> bool {
+    let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+    validator(&format!("schema {name}"), &schema).is_valid(value)
+}
+
 /// Whether the document admits `value` for the schema `schema` (a parameter's, say).
 pub fn admits_value(key: &str, schema: &Value, value: &Value) -> bool {
     validator(key, schema).is_valid(value)

@@ -76,7 +76,7 @@ impl TryFrom<CreateTerritoryRequest> for NewTerritory {
     type Error = ApiError;
     fn try_from(r: CreateTerritoryRequest) -> ApiResult<Self> {
         let mut errors = Vec::new();
-        let code = match (r.kind, r.code.as_deref().map(str::trim)) {
+        let code = match (r.kind, r.code.as_deref()) {
             (TerritoryKind::Other, None) => None,
             (TerritoryKind::Other, Some(_)) => {
                 errors.push(code_error("/code", &CodeError::NoCodeForKind));
