@@ -202,13 +202,16 @@ async fn text_filters_are_held_to_their_length(app: TestApp) {
 }
 
 /// A list parameter's items are what the document's item schema admits: an empty item
-/// (`department=`, `running,`) is refused, not ignored.
+/// (`department=`, `running,`) is refused, not ignored, and so is an item its pattern refuses
+/// (`code=/`).
 async fn empty_list_items_are_refused(app: TestApp) {
     for bad in [
         "/api/v1/reference/communes?department=&department=",
         "/api/v1/fabriques?status=running,",
         "/api/v1/fabriques?status=",
         "/api/v1/territories?region=53&region=",
+        "/api/v1/territories?code=%2F",
+        "/api/v1/territories?code=56121&code=5612a",
     ] {
         app.get(bad).await.assert_problem(400, "invalid_query");
     }
@@ -216,6 +219,7 @@ async fn empty_list_items_are_refused(app: TestApp) {
         "/api/v1/reference/communes?department=56&department=2A",
         "/api/v1/fabriques?status=running,completed",
         "/api/v1/fabriques?status=running&status=draft",
+        "/api/v1/territories?code=56121&code=2A004,242900314",
     ] {
         let r = app.get(ok).await;
         assert_eq!(r.status, 200, "{ok}: {}", r.body);

@@ -92,6 +92,28 @@ impl<'de> Deserialize<'de> for DepartmentParam {
     }
 }
 
+/// An official code in a filter: INSEE, SIREN, department or region (`56121`, `2A004`,
+/// `242900314`, `53`).
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9AB]{2,9}$", example = "56121")]
+pub struct CodeParam(pub String);
+
+impl<'de> Deserialize<'de> for CodeParam {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(de)?;
+        if (2..=9).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'A' || b == b'B')
+        {
+            Ok(CodeParam(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{s}` is not an official code (2 to 9 digits, A or B)"
+            )))
+        }
+    }
+}
+
 pub fn regions(v: &Option<Vec<RegionParam>>) -> Vec<String> {
     v.iter().flatten().map(|r| r.0.clone()).collect()
 }
