@@ -46,6 +46,9 @@ fn is_mainland_department(d: &str) -> bool {
 pub struct InseeCode(String);
 
 impl InseeCode {
+    /// What [`InseeCode::parse`] takes, as a regular expression (for the OpenAPI document).
+    pub const PATTERN: &'static str = "^((0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5])(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})|97[1-8][0-9]{2})$";
+
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let b = s.as_bytes();
         if b.len() != 5 || !s.is_ascii() {
@@ -104,6 +107,10 @@ pub fn luhn_valid(digits: &str) -> bool {
 }
 
 impl Siren {
+    /// The form [`Siren::parse`] takes, as a regular expression; the Luhn checksum it also
+    /// checks is beyond a regular expression's reach.
+    pub const PATTERN: &'static str = "^[0-9]{9}$";
+
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         if s.len() != 9 || !s.bytes().all(|c| c.is_ascii_digit()) {
             return Err(CodeError::SirenFormat);
@@ -124,6 +131,9 @@ impl Siren {
 pub struct DepartmentCode(String);
 
 impl DepartmentCode {
+    /// What [`DepartmentCode::parse`] takes, as a regular expression.
+    pub const PATTERN: &'static str = "^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-46])$";
+
     pub fn parse(s: &str) -> Result<Self, CodeError> {
         let ok = s == "2A"
             || s == "2B"

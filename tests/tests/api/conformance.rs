@@ -75,6 +75,23 @@ fn validator(key: &str, schema: &Value) -> Arc<jsonschema::Validator> {
         .clone()
 }
 
+/// Whether the document admits `value` as an instance of its component schema `name` (a
+/// request body, say): what the server must then accept, data rules aside.
+pub fn admits(name: &str, value: &Value) -> bool {
+    let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+    validator(&format!("schema {name}"), &schema).is_valid(value)
+}
+
+/// Whether the document admits `value` for the schema `schema` (a parameter's, say).
+pub fn admits_value(key: &str, schema: &Value, value: &Value) -> bool {
+    validator(key, schema).is_valid(value)
+}
+
+/// The document as served.
+pub fn document() -> &'static Value {
+    &SPEC.doc
+}
+
 /// Checks one answer; panics with what is wrong.
 pub fn check(method: &str, url_path: &str, status: u16, content_type: &str, body: &Value) {
     let path = url_path.split('?').next().unwrap_or_default();

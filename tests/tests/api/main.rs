@@ -2,6 +2,7 @@
 //! on PostgreSQL (see `both_engines!`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acceptance;
 mod access;
 mod auth;
 mod clients;

@@ -130,8 +130,9 @@ impl FromRequest for Write {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let if_match = IfMatch::parse(&req)?;
+            // Who is asking comes first: without a valid token, 401 whatever the headers say.
             let ctx = signed(ctx(req).await?)?;
+            let if_match = IfMatch::parse(&ctx.req)?;
             Ok(Write { ctx, if_match })
         })
     }

@@ -14,6 +14,11 @@
 //!   turned on) on every answer, the `RateLimit` pair on every answer but the probes', `Link`
 //!   on every page.
 //! - 500 is declared on every operation.
+//! - No text a request carries may hold the NUL character: every free string of a request
+//!   body or parameter says so with a pattern ([`NO_NUL`]).
+//! - What a request body's fields must satisfy together, or a field beyond its type, as the
+//!   domain checks it ([`request_rules`]): the official codes of a territory by its kind, the
+//!   bindings of a machine client by its role, both coordinates or neither.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +41,8 @@ pub fn apply(doc: &mut Value) {
     events(doc);
     tiers(doc);
     required(doc);
+    request_rules(doc);
+    no_nul(doc);
     problem_codes(doc);
     headers(doc);
     tags(doc);
@@ -227,6 +234,220 @@ fn required(doc: &mut Value) {
             .collect();
         schema["required"] = Value::Array(fields);
     }
+}
+
+/// The pattern of text without NUL: valid JSON and valid in a URL, but no database text column
+/// stores it, so the server refuses it (422 `invalid_character` in a body, 400 in a query).
+pub const NO_NUL: &str = "^[^\\x00]*$";
+
+/// Gives every free string of the requests (no `enum`, `const`, `format` or `pattern` of its
+/// own, which exclude NUL already) the [`NO_NUL`] pattern: the body schemas the requests refer
+/// to, and the parameters.
+fn no_nul(doc: &mut Value) {
+    fn is_string(schema: &Map<String, Value>) -> bool {
+        match &schema.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        }
+    }
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if is_string(o)
+                    && !["enum", "const", "format", "pattern", "$ref"]
+                        .iter()
+                        .any(|k| o.contains_key(*k))
+                {
+                    o.insert("pattern".into(), json!(NO_NUL));
+                }
+                // The clauses of `request_rules` only narrow fields declared (and walked) above.
+                o.iter_mut()
+                    .filter(|(k, _)| !matches!(k.as_str(), "if" | "then" | "else"))
+                    .for_each(|(_, v)| walk(v));
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let requests = {
+        let mut requests: Vec<&Value> = Vec::new();
+        for op in operations(doc) {
+            requests.push(&op["requestBody"]);
+            requests.push(&op["parameters"]);
+        }
+        let empty = Map::new();
+        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
+        reachable(all, &requests)
+    };
+    let schemas = schemas(doc);
+    for name in &requests {
+        if let Some(schema) = schemas.get_mut(name) {
+            walk(schema);
+        }
+    }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            for part in ["requestBody", "parameters"] {
+                if let Some(v) = op.get_mut(part) {
+                    walk(v);
+                }
+            }
+        }
+    }
+}
+
+/// `then` when the body's `field` is one of `values` (JSON Schema 2020-12 `if`/`then`).
+fn when(field: &str, values: &[&str], then: Value) -> Value {
+    json!({
+        "if": { "properties": { field: { "enum": values } }, "required": [field] },
+        "then": then,
+    })
+}
+
+/// `field` present and not null, matching `schema`.
+fn given(field: &str, schema: Value) -> Value {
+    json!({ "required": [field], "properties": { field: schema } })
+}
+
+/// `field` absent or null.
+fn left_out(field: &str) -> Value {
+    json!({ "properties": { field: { "type": "null" } } })
+}
+
+/// Both of two fields given, or neither (null counts as absent).
+fn both_or_neither(a: &str, b: &str) -> Vec<Value> {
+    let given_number = |f: &str| given(f, json!({ "type": "number" }));
+    vec![
+        json!({ "if": given_number(a), "then": given_number(b) }),
+        json!({ "if": given_number(b), "then": given_number(a) }),
+    ]
+}
+
+/// What the domain checks beyond each field's type, said where JSON Schema can say it: the
+/// clauses are added to the schema's `allOf`, the field constraints to the field. (What it
+/// cannot say stays in the descriptions: dates in order, territory bounds in order, codes
+/// that exist in the official geography, the SIREN checksum, references to other resources.)
+fn request_rules(doc: &mut Value) {
+    use domain::codes::REGION_CODES;
+    use domain::{DepartmentCode, InseeCode, Role, Siren, TerritoryKind};
+
+    let kinds = |pred: fn(TerritoryKind) -> bool| -> Vec<&'static str> {
+        TerritoryKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| pred(*k))
+            .map(TerritoryKind::as_str)
+            .collect()
+    };
+    let siren_kinds = kinds(TerritoryKind::uses_siren);
+    let department = json!({ "type": ["string", "null"], "pattern": DepartmentCode::PATTERN });
+    let mut regions: Vec<Value> = REGION_CODES.iter().map(|r| json!(r)).collect();
+    regions.push(Value::Null);
+    let region = json!({ "type": ["string", "null"], "enum": regions });
+
+    let territory_code = vec![
+        when(
+            "kind",
+            &["commune"],
+            given(
+                "code",
+                json!({ "type": "string", "pattern": InseeCode::PATTERN }),
+            ),
+        ),
+        when(
+            "kind",
+            &siren_kinds,
+            given(
+                "code",
+                json!({ "type": "string", "pattern": Siren::PATTERN }),
+            ),
+        ),
+        when(
+            "kind",
+            &["departement"],
+            given(
+                "code",
+                json!({ "type": "string", "pattern": DepartmentCode::PATTERN }),
+            ),
+        ),
+        when(
+            "kind",
+            &["region"],
+            given("code", json!({ "type": "string", "enum": REGION_CODES })),
+        ),
+        when("kind", &["other"], left_out("code")),
+        when(
+            "kind",
+            &["petr", "other"],
+            given("name", json!({ "type": "string" })),
+        ),
+    ];
+    let client_roles: Vec<&str> = Role::ALL
+        .iter()
+        .filter(|r| **r != Role::Admin)
+        .map(|r| r.as_str())
+        .collect();
+    let client_binding = vec![
+        when(
+            "role",
+            &["partner"],
+            given("organization_id", json!({ "type": "string" })),
+        ),
+        json!({
+            "if": { "properties": { "role": { "const": "territory" } }, "required": ["role"] },
+            "then": {
+                "required": ["territory_id"],
+                "properties": {
+                    "territory_id": { "type": "string" },
+                    "organization_id": { "type": "null" },
+                },
+            },
+            "else": left_out("territory_id"),
+        }),
+    ];
+
+    let schemas = schemas(doc);
+    let mut rule = |name: &str, fields: Vec<(&str, Value)>, clauses: Vec<Value>| {
+        let Some(schema) = schemas.get_mut(name) else {
+            return;
+        };
+        for (field, constraint) in fields {
+            let prop = &mut schema["properties"][field];
+            if let (Some(prop), Value::Object(c)) = (prop.as_object_mut(), constraint) {
+                // A field given its own type no longer refers to the shared one (`role`).
+                if c.contains_key("type") {
+                    prop.remove("$ref");
+                }
+                prop.extend(c);
+            }
+        }
+        if !clauses.is_empty() {
+            schema["allOf"] = Value::Array(clauses);
+        }
+    };
+    rule(
+        "CreateTerritoryRequest",
+        vec![
+            ("department", department.clone()),
+            ("region", region.clone()),
+        ],
+        [territory_code, both_or_neither("latitude", "longitude")].concat(),
+    );
+    rule(
+        "UpdateTerritoryRequest",
+        vec![("department", department), ("region", region)],
+        Vec::new(),
+    );
+    rule(
+        "CreateClientRequest",
+        vec![("role", json!({ "type": "string", "enum": client_roles }))],
+        client_binding,
+    );
 }
 
 fn problem_codes(doc: &mut Value) {

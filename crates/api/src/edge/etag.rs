@@ -67,14 +67,45 @@ pub struct IfMatch(pub Option<Vec<String>>);
 pub const IF_MATCH_PATTERN: &str =
     r#"^(\*|(W/)?"[\x21\x23-\x7e]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e]*")*)$"#;
 
-fn is_entity_tag(t: &str) -> bool {
-    let t = t.strip_prefix("W/").unwrap_or(t);
-    t.len() >= 2
-        && t.starts_with('"')
-        && t.ends_with('"')
-        && t[1..t.len() - 1]
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+/// The entity tags of a list that follows [`IF_MATCH_PATTERN`] (`*` aside), as written.
+/// An opaque tag may hold commas (`"a,b"`), so the list is read tag by tag, not split.
+fn entity_tags(s: &str) -> Option<Vec<String>> {
+    let b = s.as_bytes();
+    let ows = |mut i: usize| {
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut tags = Vec::new();
+    let mut i = 0;
+    loop {
+        let start = i;
+        if b[i..].starts_with(b"W/") {
+            i += 2;
+        }
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+        while let Some(&c) = b.get(i).filter(|&&c| c != b'"') {
+            if !(c == 0x21 || (0x23..=0x7e).contains(&c)) {
+                return None;
+            }
+            i += 1;
+        }
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+        tags.push(s[start..i].to_owned());
+        i = ows(i);
+        match b.get(i) {
+            None => return Some(tags),
+            Some(b',') => i = ows(i + 1),
+            Some(_) => return None,
+        }
+    }
 }
 
 impl IfMatch {
@@ -92,12 +123,9 @@ impl IfMatch {
         if s == "*" {
             return Ok(IfMatch(Some(vec!["*".into()])));
         }
-        let tags: Vec<String> = s.split(',').map(|t| t.trim().to_owned()).collect();
-        if tags.iter().all(|t| is_entity_tag(t)) {
-            Ok(IfMatch(Some(tags)))
-        } else {
-            Err(bad())
-        }
+        entity_tags(s)
+            .map(|tags| IfMatch(Some(tags)))
+            .ok_or_else(bad)
     }
 }
 
@@ -276,5 +304,36 @@ impl utoipa::IntoParams for IfNoneMatchHeader {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
                 .build(),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entity_tags;
+
+    #[test]
+    fn if_match_lists_are_read_tag_by_tag() {
+        assert_eq!(entity_tags(r#""a""#), Some(vec![r#""a""#.to_owned()]));
+        // Commas and spaces may sit inside an opaque tag; tabs around the separators.
+        assert_eq!(
+            entity_tags("W/\",w0%<R\",\t\"\" , \"x,y\""),
+            Some(vec![
+                r#"W/",w0%<R""#.to_owned(),
+                r#""""#.to_owned(),
+                r#""x,y""#.to_owned()
+            ])
+        );
+        for bad in [
+            "0",
+            "",
+            "\"a",
+            "\"a\",",
+            "\"a\" \"b\"",
+            "w/\"a\"",
+            "\"a b\"",
+            "\"a\"\"b\"",
+        ] {
+            assert_eq!(entity_tags(bad), None, "{bad:?}");
+        }
     }
 }

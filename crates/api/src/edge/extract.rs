@@ -76,6 +76,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if !nul.is_empty() {
         return Err(ApiError::Validation(nul));
     }
+    let mut value = value;
+    integral_floats(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = to_pointer(&e.path().to_string());
         let inner = e.into_inner();
@@ -128,6 +130,44 @@ fn find_nul(v: &serde_json::Value, pointer: String, out: &mut Vec<FieldProblem>)
         }
         _ => {}
     }
+}
+
+/// JSON has one number type: `1.0` and `1e2` are the integers 1 and 100 (JSON Schema says
+/// so too), but serde refuses a float for an integer field. Every float with no fractional
+/// part that fits a 64-bit integer is made that integer before the body is typed; a float
+/// field takes an integer just as well. The other floats are left as they are (and refused by
+/// integer fields).
+fn integral_floats(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(i) = n.as_f64().and_then(integral) {
+                *n = i;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        Value::Object(map) => map.values_mut().for_each(integral_floats),
+        _ => {}
+    }
+}
+
+/// `f` as a JSON integer, when it is one that fits an `i64` or a `u64`.
+fn integral(f: f64) -> Option<serde_json::Number> {
+    // 2^64 and -2^63 are exact in f64; every integral f64 in between converts exactly.
+    const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+    const MINUS_TWO_POW_63: f64 = -9_223_372_036_854_775_808.0;
+    if !f.is_finite() || f.fract() != 0.0 {
+        return None;
+    }
+    if (0.0..TWO_POW_64).contains(&f) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        return Some((f as u64).into());
+    }
+    if (MINUS_TWO_POW_63..0.0).contains(&f) {
+        #[allow(clippy::cast_possible_truncation)]
+        return Some((f as i64).into());
+    }
+    None
 }
 
 fn field_in(msg: &str) -> Option<&str> {
@@ -209,10 +249,11 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
             }
         }
     }
-    let encoded = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&merged)
-        .finish();
-    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(encoded.as_bytes()));
+    let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(
+        merged
+            .into_iter()
+            .map(|(k, v)| (QueryValue(k), QueryValue(v))),
+    );
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let msg = e.into_inner().to_string();
@@ -232,6 +273,118 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
             errors: vec![FieldProblem::new(format!("/{name}"), code, msg)],
         }
     })
+}
+
+/// One key or value of a query string, typed on demand. Like `serde_urlencoded`, but an
+/// integer parameter also takes an integral number written as a float (`1.0`, `1e2`), as
+/// JSON Schema's `integer` does.
+struct QueryValue(String);
+
+impl<'de> serde::de::IntoDeserializer<'de, serde::de::value::Error> for QueryValue {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl QueryValue {
+    fn integer<T: TryFrom<i128>>(&self) -> Result<T, serde::de::value::Error> {
+        let s = self.0.as_str();
+        let n = s.parse::<i128>().ok().or_else(|| {
+            // Only JSON's number syntax, and only integral values: `1.0`, `-2e3`.
+            let json_number = s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+                && s.bytes().any(|b| b.is_ascii_digit());
+            let f = s.parse::<f64>().ok().filter(|_| json_number)?;
+            #[allow(clippy::cast_possible_truncation)]
+            (f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30).then_some(f as i128)
+        });
+        n.and_then(|n| T::try_from(n).ok()).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{s}` is not an integer in the allowed range"))
+        })
+    }
+}
+
+macro_rules! query_integers {
+    ($($method:ident $ty:ty => $visit:ident;)*) => {
+        $(
+            fn $method<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+                v.$visit(self.integer::<$ty>()?)
+            }
+        )*
+    };
+}
+
+impl<'de> serde::Deserializer<'de> for QueryValue {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_string(self.0)
+    }
+
+    query_integers! {
+        deserialize_i8 i8 => visit_i8;
+        deserialize_i16 i16 => visit_i16;
+        deserialize_i32 i32 => visit_i32;
+        deserialize_i64 i64 => visit_i64;
+        deserialize_u8 u8 => visit_u8;
+        deserialize_u16 u16 => visit_u16;
+        deserialize_u32 u32 => visit_u32;
+        deserialize_u64 u64 => visit_u64;
+    }
+
+    fn deserialize_bool<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0.as_str() {
+            "true" => v.visit_bool(true),
+            "false" => v.visit_bool(false),
+            other => Err(serde::de::Error::custom(format!(
+                "`{other}` is not a boolean (true or false)"
+            ))),
+        }
+    }
+
+    fn deserialize_f32<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_f64(v)
+    }
+
+    fn deserialize_f64<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0.parse::<f64>() {
+            Ok(f) if f.is_finite() => v.visit_f64(f),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{}` is not a number",
+                self.0
+            ))),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        v.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::IntoDeserializer;
+        IntoDeserializer::<Self::Error>::into_deserializer(self.0)
+            .deserialize_enum(name, variants, v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        i128 u128 char str string bytes byte_buf unit unit_struct seq tuple tuple_struct map
+        struct identifier ignored_any
+    }
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -289,6 +442,14 @@ mod tests {
             })
         ));
         assert_eq!(
+            pointer_of(r#"{"title": "x", "nested": {"n": 2.0}}"#),
+            (String::new(), "ok".into())
+        );
+        assert_eq!(
+            pointer_of(r#"{"title": "x", "nested": {"n": 2.5}}"#),
+            ("/nested/n".into(), "invalid_type".into())
+        );
+        assert_eq!(
             pointer_of(r#"{"title": "a\u0000b"}"#),
             ("/title".into(), "invalid_character".into())
         );
@@ -311,6 +472,23 @@ mod tests {
                 limit: Some(3)
             })
         );
+        // JSON Schema's integers: `3.0` and `3e0` are 3; `3.5` is not an integer.
+        for three in ["limit=3.0", "limit=3e0", "limit=0.3e1", "limit=3"] {
+            assert_eq!(
+                parse_query::<Params>(three).ok().and_then(|p| p.limit),
+                Some(3)
+            );
+        }
+        for bad in [
+            "limit=3.5",
+            "limit=1e400",
+            "limit=NaN",
+            "limit=inf",
+            "limit=-1",
+            "limit=",
+        ] {
+            assert!(parse_query::<Params>(bad).is_err(), "{bad}");
+        }
         assert!(parse_query::<Params>("stauts=a").is_err());
         assert!(parse_query::<Params>("limit=x").is_err());
         assert!(parse_query::<Params>("status=a%00").is_err());

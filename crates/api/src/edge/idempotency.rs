@@ -40,6 +40,9 @@ fn client_of(req: &ServiceRequest) -> Option<String> {
     Some(format!("{}:{}", claims.role.as_str(), claims.sub))
 }
 
+/// What `valid_key` takes, as declared in the OpenAPI document: printable ASCII, no space.
+pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
 fn valid_key(key: &HeaderValue) -> Option<String> {
     let s = key.to_str().ok()?;
     (!s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic()))
@@ -180,24 +183,27 @@ pub async fn idempotency(
     mut req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let key = match req.headers().get(&HEADER) {
-        Some(v) if req.method() == Method::POST => match valid_key(v) {
-            Some(k) => k,
-            None => {
-                let e = ApiError::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key takes 1 to 255 printable ASCII characters",
-                );
-                return Ok(req.into_response(e.error_response()));
-            }
-        },
-        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    let Some(raw_key) = req
+        .headers()
+        .get(&HEADER)
+        .filter(|_| req.method() == Method::POST)
+        .cloned()
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // Without a valid token the handler answers 401, whatever the key: it is checked after.
     let (Some(client), Some(db)) = (
         client_of(&req),
         req.app_data::<web::Data<DatabaseConnection>>().cloned(),
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Some(key) = valid_key(&raw_key) else {
+        let e = ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key takes 1 to 255 printable ASCII characters",
+        );
+        return Ok(req.into_response(e.error_response()));
     };
     let body = match req.extract::<web::Bytes>().await {
         Ok(b) => b,
@@ -291,8 +297,8 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
                 .name("Idempotency-Key")
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
-                .description(Some("A key of yours (1 to 255 printable characters): a retry with the same key and request replays the first response; with another request it is 422; while the first still runs, 409"))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).build()))
+                .description(Some("A key of yours (1 to 255 printable ASCII characters, no space): a retry with the same key and request replays the first response; with another request it is 422; while the first still runs, 409"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).pattern(Some(KEY_PATTERN)).build()))
                 .build(),
         ));
         for (status, problems) in [

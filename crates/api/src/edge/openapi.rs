@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
         crate::edge::error::Problem,
         crate::edge::params::RegionParam,
         crate::edge::params::DepartmentParam,
+        crate::edge::params::CodeParam,
         crate::edge::params::FabriqueSort,
         crate::edge::params::NameSort,
         crate::edge::params::CreationSort,

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ApiResult, FieldProblem};
 
 /// A list parameter: comma-separated or repeated values (the extractor joins repeats with
-/// commas), each parsed as `T`; empty items are ignored.
+/// commas), each parsed as `T`. An empty item (`status=`, `a,,b`) is refused like any other
+/// bad item: the document's item schema does not admit it.
 pub fn list<'de, D, T>(de: D) -> Result<Option<Vec<T>>, D::Error>
 where
     D: Deserializer<'de>,
@@ -24,21 +25,32 @@ where
         return Ok(None);
     };
     raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(item)))
+        .map(|item| {
+            if item.is_empty() {
+                return Err(serde::de::Error::custom("an empty item"));
+            }
+            T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(item))
+        })
         .collect::<Result<Vec<T>, _>>()
         .map(Some)
 }
 
-/// A text filter: trimmed; empty is no filter.
-pub fn text<'de, D>(de: D) -> Result<Option<String>, D::Error>
+/// A text filter of at most `MAX` characters (as the parameter's `maxLength` says): trimmed;
+/// empty is no filter.
+pub fn text<'de, D, const MAX: usize>(de: D) -> Result<Option<String>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    Ok(Option::<String>::deserialize(de)?
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty()))
+    let Some(s) = Option::<String>::deserialize(de)? else {
+        return Ok(None);
+    };
+    if s.chars().count() > MAX {
+        return Err(serde::de::Error::custom(format!(
+            "at most {MAX} characters"
+        )));
+    }
+    let s = s.trim();
+    Ok((!s.is_empty()).then(|| s.to_owned()))
 }
 
 /// A region code in a filter (two or three digits: `53`, `28`, `975`).
@@ -75,6 +87,28 @@ impl<'de> Deserialize<'de> for DepartmentParam {
         } else {
             Err(serde::de::Error::custom(format!(
                 "`{s}` is not a department code"
+            )))
+        }
+    }
+}
+
+/// An official code in a filter: INSEE, SIREN, department or region (`56121`, `2A004`,
+/// `242900314`, `53`).
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9AB]{2,9}$", example = "56121")]
+pub struct CodeParam(pub String);
+
+impl<'de> Deserialize<'de> for CodeParam {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(de)?;
+        if (2..=9).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'A' || b == b'B')
+        {
+            Ok(CodeParam(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{s}` is not an official code (2 to 9 digits, A or B)"
             )))
         }
     }
@@ -330,7 +364,7 @@ macro_rules! selection_params {
             #[param(style = Form, explode, example = json!(["running", "completed"]))]
             pub status: Option<Vec<domain::FabriqueStatus>>,
             /// Text contained in the theme (case-insensitive).
-            #[serde(default, deserialize_with = "crate::edge::params::text")]
+            #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
             #[param(max_length = 300)]
             pub theme: Option<String>,
             /// Programme ids, comma-separated or repeated.

@@ -140,7 +140,7 @@ crate::list_params! {
         #[param(style = Form, explode, example = json!(["running", "completed"]))]
         status: Option<Vec<FabriqueStatus>>,
         /// Text contained in the theme (case-insensitive).
-        #[serde(default, deserialize_with = "crate::edge::params::text")]
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
         #[param(max_length = 300)]
         theme: Option<String>,
         /// Programme ids, comma-separated or repeated.
@@ -169,7 +169,7 @@ crate::list_params! {
         #[param(style = Form, explode)]
         region: Option<Vec<RegionParam>>,
         /// Text search in the title and theme.
-        #[serde(default, deserialize_with = "crate::edge::params::text")]
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
         #[param(max_length = 300)]
         q: Option<String>,
     }

@@ -30,7 +30,7 @@ pub struct MapParams {
     #[param(minimum = 2000, maximum = 2100)]
     pub year_to: Option<i32>,
     /// Text contained in the theme (case-insensitive).
-    #[serde(default, deserialize_with = "crate::edge::params::text")]
+    #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
     #[param(max_length = 300)]
     pub theme: Option<String>,
     /// Fabrique statuses, comma-separated or repeated.

@@ -19,13 +19,17 @@ use crate::edge::error::{ApiError, ApiResult};
 #[allow(dead_code)]
 pub struct TokenRequest {
     /// Always `client_credentials`.
-    #[schema(example = "client_credentials")]
+    #[schema(example = "client_credentials", pattern = "^client_credentials$")]
     grant_type: String,
     /// The client id, unless sent with HTTP Basic authentication (preferred).
+    #[schema(nullable = false)]
     client_id: Option<String>,
     /// The client secret, unless sent with HTTP Basic authentication (preferred).
+    #[schema(nullable = false)]
     client_secret: Option<String>,
-    /// Not used: a client's rights come from its role. Leave it out.
+    /// Not used: a client's rights come from its role. Leave it out (or empty); any scope
+    /// is refused with `invalid_scope`.
+    #[schema(nullable = false, max_length = 0)]
     scope: Option<String>,
 }
 
@@ -66,6 +70,9 @@ pub struct JwkSetResponse {
     #[schema(value_type = Vec<Object>)]
     keys: Vec<serde_json::Value>,
 }
+
+/// The parameters of a token request; the others are ignored (RFC 6749 §3.2).
+const PARAMETERS: [&str; 4] = ["grant_type", "client_id", "client_secret", "scope"];
 
 fn oauth(error: &'static str, description: impl Into<String>) -> ApiError {
     ApiError::OAuth {
@@ -164,7 +171,10 @@ pub async fn create_token(
             "send the request as application/x-www-form-urlencoded",
         ));
     }
+    // RFC 6749 §3.2: a parameter sent without a value is as if omitted, an unrecognized one
+    // is ignored, and none may be sent more than once.
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+        .filter(|(k, v)| PARAMETERS.contains(&k.as_ref()) && !v.is_empty())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     for (i, (k, _)) in form.iter().enumerate() {
@@ -190,7 +200,7 @@ pub async fn create_token(
             ));
         }
     }
-    if field("scope").is_some_and(|s| !s.trim().is_empty()) {
+    if field("scope").is_some() {
         return Err(oauth(
             "invalid_scope",
             "this server has no scopes: a client's rights come from its role; leave scope out",

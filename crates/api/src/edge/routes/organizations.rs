@@ -92,7 +92,7 @@ crate::list_params! {
         #[param(style = Form, explode)]
         kind: Option<Vec<OrganizationKind>>,
         /// Text search in the name and acronym (case-insensitive).
-        #[serde(default, deserialize_with = "crate::edge::params::text")]
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
         #[param(max_length = 200)]
         q: Option<String>,
     }

@@ -23,7 +23,7 @@ crate::page_schema!(RegionRefPage, RegionRef);
 #[into_params(parameter_in = Query)]
 pub struct CommuneParams {
     /// Words of the name (any case, with or without accents), or the start of the code.
-    #[serde(default, deserialize_with = "crate::edge::params::text")]
+    #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
     #[param(example = "saint etienne", max_length = 200)]
     pub q: Option<String>,
     /// Department codes, comma-separated or repeated.
@@ -41,7 +41,7 @@ pub struct CommuneParams {
 #[into_params(parameter_in = Query)]
 pub struct RefParams {
     /// Words of the name (any case, with or without accents), or the start of the code.
-    #[serde(default, deserialize_with = "crate::edge::params::text")]
+    #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
     #[param(max_length = 200)]
     pub q: Option<String>,
     #[param(minimum = 1, maximum = 200, example = 50)]

@@ -14,7 +14,7 @@ use crate::edge::context::{Signed, Write};
 use crate::edge::error::{ApiError, ApiResult, Problem, invalid};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
-use crate::edge::params::{DepartmentParam, NameSort, RegionParam};
+use crate::edge::params::{CodeParam, DepartmentParam, NameSort, RegionParam};
 use crate::edge::problems::{
     CachedReadProblems, ConditionalDeleteProblems, ConditionalWriteProblems, CreateProblems,
     ListProblems,
@@ -76,7 +76,7 @@ impl TryFrom<CreateTerritoryRequest> for NewTerritory {
     type Error = ApiError;
     fn try_from(r: CreateTerritoryRequest) -> ApiResult<Self> {
         let mut errors = Vec::new();
-        let code = match (r.kind, r.code.as_deref().map(str::trim)) {
+        let code = match (r.kind, r.code.as_deref()) {
             (TerritoryKind::Other, None) => None,
             (TerritoryKind::Other, Some(_)) => {
                 errors.push(code_error("/code", &CodeError::NoCodeForKind));
@@ -183,10 +183,10 @@ crate::list_params! {
         region: Option<Vec<RegionParam>>,
         /// Official codes, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
-        #[param(style = Form, explode, value_type = Option<Vec<String>>, pattern = "^[0-9AB]{2,9}$")]
-        code: Option<Vec<String>>,
+        #[param(style = Form, explode)]
+        code: Option<Vec<CodeParam>>,
         /// Text search in the name (case-insensitive).
-        #[serde(default, deserialize_with = "crate::edge::params::text")]
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
         #[param(max_length = 200)]
         q: Option<String>,
     }
@@ -210,7 +210,7 @@ pub async fn list_territories(
     r.access().require(Permission::ReadDirectory)?;
     let filter = TerritoryFilter {
         kinds: p.kind.clone().unwrap_or_default(),
-        codes: p.code.clone().unwrap_or_default(),
+        codes: p.code.iter().flatten().map(|c| c.0.clone()).collect(),
         departments: p.department.iter().flatten().map(|d| d.0.clone()).collect(),
         regions: crate::edge::params::regions(&p.region),
         q: p.q.clone(),
