@@ -20,6 +20,7 @@ both_engines!(
     territory_codes_follow_their_kind,
     token_requests_ignore_what_rfc_6749_says_to_ignore,
     rules_the_document_cannot_state_are_checked_by_the_server,
+    blank_text_is_refused_where_text_is_required,
 );
 
 /// JSON Schema's `integer` admits `2.0` and `1e1`; so does the server, in bodies and in
@@ -270,6 +271,56 @@ async fn nul_is_refused_where_the_document_says_so(app: TestApp) {
                 panic!("{name}.{field} admits NUL: {prop}");
             }
         }
+    }
+}
+
+/// Text that may not be empty may not be blank either: the server trims names and titles, so
+/// `" "` would be stored empty. The document's pattern says which characters count as blank
+/// (Rust's `char::is_whitespace`, Unicode's White_Space).
+async fn blank_text_is_refused_where_text_is_required(app: TestApp) {
+    for blank in [" ", "\t\n", "\u{3000}", "\u{a0}\u{2028}"] {
+        let body = json!({"name": blank, "kind": "anct"});
+        assert!(!admits("CreateOrganizationRequest", &body), "{blank:?}");
+        let r = app.post("/api/v1/organizations", body).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["pointer"], "/name");
+        assert_eq!(r.body["errors"][0]["code"], "blank");
+        let r = app
+            .post("/api/v1/fabriques", json!({"title": "x", "theme": blank}))
+            .await;
+        assert_eq!(r.body["errors"][0]["code"], "blank", "{}", r.body);
+    }
+    let id = app.org(" Cerema ", "public_operator").await;
+    let r = app.get(&format!("/api/v1/organizations/{id}")).await;
+    assert_eq!(r.body["name"], "Cerema");
+    let change = json!({"name": "\u{2003}"});
+    assert!(!admits("UpdateOrganizationRequest", &change));
+    let r = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/organizations/{id}"),
+            Some(&app.admin),
+            Some(change),
+        )
+        .await;
+    assert_eq!(r.body["errors"][0]["code"], "blank", "{}", r.body);
+    // Not whitespace: admitted and kept.
+    let body = json!({"name": "\u{feff}", "kind": "anct"});
+    assert!(admits("CreateOrganizationRequest", &body));
+    assert_eq!(app.post("/api/v1/organizations", body).await.status, 201);
+}
+
+/// The blank pattern of the document is Rust's `char::is_whitespace`, character by character.
+#[test]
+fn the_blank_pattern_is_rusts_whitespace() {
+    let schema = json!({"type": "string", "pattern": fabriques_api::edge::contract::NOT_BLANK});
+    for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+        assert_eq!(
+            admits_value("not blank", &schema, &json!(c.to_string())),
+            c != '\0' && !c.is_whitespace(),
+            "U+{:04X}",
+            c as u32
+        );
     }
 }
 

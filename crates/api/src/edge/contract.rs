@@ -14,8 +14,9 @@
 //!   turned on) on every answer, the `RateLimit` pair on every answer but the probes', `Link`
 //!   on every page.
 //! - 500 is declared on every operation.
-//! - No text a request carries may hold the NUL character: every free string of a request
-//!   body or parameter says so with a pattern ([`NO_NUL`]).
+//! - No text a request carries may hold the NUL character, and a body's text that may not be
+//!   empty may not be blank: every free string of a request body or parameter says so with a
+//!   pattern ([`NO_NUL`], [`NOT_BLANK`]).
 //! - What a request body's fields must satisfy together, or a field beyond its type, as the
 //!   domain checks it ([`request_rules`]): the official codes of a territory by its kind, the
 //!   bindings of a machine client by its role, both coordinates or neither.
@@ -240,9 +241,15 @@ fn required(doc: &mut Value) {
 /// stores it, so the server refuses it (422 `invalid_character` in a body, 400 in a query).
 pub const NO_NUL: &str = "^[^\\x00]*$";
 
+/// The pattern of text without NUL that is not blank either: at least one character that is
+/// not Unicode whitespace (what Rust's `str::trim` removes, listed). A body's field that may
+/// not be empty may not be blank ([`super::extract::not_blank`]): the conversions to the
+/// domain trim what they store.
+pub const NOT_BLANK: &str = "^[^\\x00]*[^\\x00\\t-\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\x00]*$";
+
 /// Gives every free string of the requests (no `enum`, `const`, `format` or `pattern` of its
-/// own, which exclude NUL already) the [`NO_NUL`] pattern: the body schemas the requests refer
-/// to, and the parameters.
+/// own, which exclude NUL already) the [`NO_NUL`] pattern, or [`NOT_BLANK`] for a body's text
+/// with a `minLength`: the body schemas the requests refer to, and the parameters.
 fn no_nul(doc: &mut Value) {
     fn is_string(schema: &Map<String, Value>) -> bool {
         match &schema.get("type") {
@@ -251,7 +258,7 @@ fn no_nul(doc: &mut Value) {
             _ => false,
         }
     }
-    fn walk(v: &mut Value) {
+    fn walk(v: &mut Value, body: bool) {
         match v {
             Value::Object(o) => {
                 if is_string(o)
@@ -259,14 +266,19 @@ fn no_nul(doc: &mut Value) {
                         .iter()
                         .any(|k| o.contains_key(*k))
                 {
-                    o.insert("pattern".into(), json!(NO_NUL));
+                    let non_empty = o
+                        .get("minLength")
+                        .and_then(Value::as_u64)
+                        .is_some_and(|n| n >= 1);
+                    let pattern = if body && non_empty { NOT_BLANK } else { NO_NUL };
+                    o.insert("pattern".into(), json!(pattern));
                 }
                 // The clauses of `request_rules` only narrow fields declared (and walked) above.
                 o.iter_mut()
                     .filter(|(k, _)| !matches!(k.as_str(), "if" | "then" | "else"))
-                    .for_each(|(_, v)| walk(v));
+                    .for_each(|(_, v)| walk(v, body));
             }
-            Value::Array(a) => a.iter_mut().for_each(walk),
+            Value::Array(a) => a.iter_mut().for_each(|v| walk(v, body)),
             _ => {}
         }
     }
@@ -274,16 +286,29 @@ fn no_nul(doc: &mut Value) {
         let mut requests: Vec<&Value> = Vec::new();
         for op in operations(doc) {
             requests.push(&op["requestBody"]);
-            requests.push(&op["parameters"]);
         }
         let empty = Map::new();
         let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
         reachable(all, &requests)
     };
+    let parameters = {
+        let mut parameters: Vec<&Value> = Vec::new();
+        for op in operations(doc) {
+            parameters.push(&op["parameters"]);
+        }
+        let empty = Map::new();
+        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
+        reachable(all, &parameters)
+    };
     let schemas = schemas(doc);
     for name in &requests {
         if let Some(schema) = schemas.get_mut(name) {
-            walk(schema);
+            walk(schema, true);
+        }
+    }
+    for name in parameters.difference(&requests) {
+        if let Some(schema) = schemas.get_mut(name) {
+            walk(schema, false);
         }
     }
     if let Some(paths) = doc["paths"].as_object_mut() {
@@ -292,10 +317,11 @@ fn no_nul(doc: &mut Value) {
             .filter_map(Value::as_object_mut)
             .flat_map(|item| item.values_mut())
         {
-            for part in ["requestBody", "parameters"] {
-                if let Some(v) = op.get_mut(part) {
-                    walk(v);
-                }
+            if let Some(v) = op.get_mut("requestBody") {
+                walk(v, true);
+            }
+            if let Some(v) = op.get_mut("parameters") {
+                walk(v, false);
             }
         }
     }

@@ -387,6 +387,17 @@ impl<'de> serde::Deserializer<'de> for QueryValue {
     }
 }
 
+/// For text that may not be empty: not blank either (only whitespace, which the conversions
+/// to the domain trim away). The document says so with [`super::contract::NOT_BLANK`]. (Empty
+/// text is the `length` check's to refuse.)
+pub fn not_blank(s: &str) -> Result<(), validator::ValidationError> {
+    if !s.is_empty() && s.trim().is_empty() {
+        Err(validator::ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

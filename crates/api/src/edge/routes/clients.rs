@@ -35,7 +35,10 @@ crate::page_schema!(ClientPage, Client);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(
         example = "Cerema – synchronisation SIG",
         min_length = 1,

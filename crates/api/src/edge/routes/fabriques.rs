@@ -30,10 +30,16 @@ crate::page_schema!(EventPage, Event);
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Sites industriels de demain", "theme": "Industrie", "programme_id": "01a2219c-5371-7673-aff7-8ea72af0ffd9", "planned_start": "2027-02-01"}))]
 pub struct CreateFabriqueRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: String,
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub theme: Option<String>,
     #[validate(length(max = 20000))]
@@ -87,11 +93,17 @@ impl TryFrom<CreateFabriqueRequest> for NewFabrique {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFabriqueRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 300)]
     pub theme: Option<Option<String>>,
     #[validate(length(max = 20000))]

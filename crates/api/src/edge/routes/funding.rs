@@ -32,7 +32,10 @@ pub struct CreateFundingLineRequest {
     #[validate(range(min = 1, max = 100_000_000_000_000i64))]
     #[schema(minimum = 1, maximum = 100_000_000_000_000i64)]
     pub amount_cents: i64,
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub label: Option<String>,
 }
@@ -55,7 +58,10 @@ pub struct UpdateFundingLineRequest {
     #[schema(minimum = 1, maximum = 100_000_000_000_000i64)]
     pub amount_cents: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 300)]
     pub label: Option<Option<String>>,
 }

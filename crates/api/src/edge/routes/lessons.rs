@@ -26,7 +26,10 @@ crate::page_schema!(LessonPage, Lesson);
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Le foncier économique se prépare dix ans à l'avance", "body": "…", "kind": "programme_proposal", "target_body": "DGALN"}))]
 pub struct CreateLessonRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[validate(length(max = 50000))]
@@ -34,7 +37,10 @@ pub struct CreateLessonRequest {
     pub body: Option<String>,
     pub kind: LessonKind,
     pub target_programme_id: Option<Uuid>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub target_body: Option<String>,
     /// Seminars of this Fabrique it came from.
@@ -64,7 +70,10 @@ impl From<CreateLessonRequest> for NewLesson {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLessonRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: Option<String>,
     #[validate(length(max = 50000))]
@@ -75,7 +84,10 @@ pub struct UpdateLessonRequest {
     #[schema(nullable)]
     pub target_programme_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub target_body: Option<Option<String>>,
     #[validate(length(max = 100))]

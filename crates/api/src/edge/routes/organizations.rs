@@ -25,14 +25,20 @@ crate::page_schema!(OrganizationPage, Organization);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(
         example = "Association des maires de France",
         min_length = 1,
         max_length = 200
     )]
     pub name: String,
-    #[validate(length(min = 1, max = 40))]
+    #[validate(
+        length(min = 1, max = 40),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(example = "AMF", min_length = 1, max_length = 40)]
     pub acronym: Option<String>,
     pub kind: OrganizationKind,
@@ -56,11 +62,17 @@ impl From<CreateOrganizationRequest> for NewOrganization {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 40))]
+    #[validate(
+        length(min = 1, max = 40),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 40)]
     pub acronym: Option<Option<String>>,
     pub kind: Option<OrganizationKind>,

@@ -26,16 +26,25 @@ crate::page_schema!(ParticipationPage, Participation);
 #[schema(example = json!({"territory_id": "01936f7e-0000-7000-8000-000000000001", "sponsor_name": "Jeanne Martin", "sponsor_mandate": "maire", "motivation": "Préparer la transition de nos zones d'activité", "focus": "foncier économique"}))]
 pub struct CreateParticipationRequest {
     pub territory_id: Uuid,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub sponsor_name: Option<String>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub sponsor_mandate: Option<String>,
     #[validate(length(max = 10000))]
     #[schema(max_length = 10000)]
     pub motivation: Option<String>,
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub focus: Option<String>,
 }
@@ -56,11 +65,17 @@ impl From<CreateParticipationRequest> for NewParticipation {
 #[serde(deny_unknown_fields)]
 pub struct UpdateParticipationRequest {
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub sponsor_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub sponsor_mandate: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -68,7 +83,10 @@ pub struct UpdateParticipationRequest {
     #[schema(nullable, max_length = 10000)]
     pub motivation: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 300)]
     pub focus: Option<Option<String>>,
 }

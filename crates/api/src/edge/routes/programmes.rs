@@ -26,7 +26,10 @@ crate::page_schema!(ProgrammePage, Programme);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProgrammeRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(example = "Villages d'avenir", min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(length(max = 5000))]
@@ -48,7 +51,10 @@ impl From<CreateProgrammeRequest> for NewProgramme {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProgrammeRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 5000))]

@@ -29,7 +29,10 @@ use crate::edge::problems::{
 #[schema(example = json!({"kind": "roadmap", "title": "Feuille de route 2030", "summary": "Trois axes…"}))]
 pub struct PutRoadmapRequest {
     pub kind: RoadmapKind,
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[validate(length(max = 50000))]
@@ -51,16 +54,25 @@ impl From<PutRoadmapRequest> for RoadmapDraft {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Requalifier la zone d'activité", "lead": "Service économie", "horizon": "2028", "estimated_cost_cents": 150000000}))]
 pub struct CreateRoadmapActionRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: Option<String>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub lead: Option<String>,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 100)]
     pub horizon: Option<String>,
     pub due_on: Option<NaiveDate>,
@@ -89,18 +101,27 @@ impl From<CreateRoadmapActionRequest> for NewAction {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoadmapActionRequest {
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub title: Option<String>,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub lead: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 100))]
+    #[validate(
+        length(min = 1, max = 100),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 100)]
     pub horizon: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -135,7 +156,10 @@ pub struct RoadmapTransitionRequest {
     /// Required to adopt; not in the future.
     pub adoption_date: Option<NaiveDate>,
     /// Required to adopt.
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub adoption_reference: Option<String>,
 }

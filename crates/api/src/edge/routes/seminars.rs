@@ -35,7 +35,10 @@ pub struct CreateSeminarRequest {
     pub number: u32,
     pub scheduled_on: NaiveDate,
     /// Defaults to "ANCT, Paris" for an intersite seminar.
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 300)]
     pub place: Option<String>,
     /// Defaults to in_person.
@@ -59,7 +62,10 @@ impl From<CreateSeminarRequest> for NewSeminar {
 pub struct UpdateSeminarRequest {
     pub scheduled_on: Option<NaiveDate>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 300))]
+    #[validate(
+        length(min = 1, max = 300),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 300)]
     pub place: Option<Option<String>>,
     pub mode: Option<SeminarMode>,

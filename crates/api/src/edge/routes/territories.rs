@@ -28,7 +28,10 @@ pub struct CreateTerritoryRequest {
     /// Filled from the official geography (COG 2026) for communes, EPCI, departments and
     /// regions: leave it out, or give the official name (compared without case, accents or
     /// punctuation); another name is refused. Required for a PETR or `other`.
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(example = "Lorient", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: TerritoryKind,
@@ -120,7 +123,10 @@ impl TryFrom<CreateTerritoryRequest> for NewTerritory {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTerritoryRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]

@@ -29,10 +29,16 @@ crate::page_schema!(TestimonyPage, Testimony);
 pub struct CreateTestimonyRequest {
     /// A territory taking part in the Fabrique.
     pub territory_id: Option<Uuid>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub speaker: String,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub role: Option<String>,
     #[validate(url, length(max = 500))]
@@ -66,11 +72,17 @@ pub struct UpdateTestimonyRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(nullable)]
     pub territory_id: Option<Option<Uuid>>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub speaker: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub role: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]

@@ -38,7 +38,10 @@ crate::page_schema!(DeliveryPage, Delivery);
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// Where to POST the events: https, on a public address.
-    #[validate(length(min = 1, max = 2000))]
+    #[validate(
+        length(min = 1, max = 2000),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(
         example = "https://sig.example.org/hooks/fabriques",
         min_length = 1,
@@ -57,7 +60,10 @@ pub struct CreateWebhookRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
-    #[validate(length(min = 1, max = 2000))]
+    #[validate(
+        length(min = 1, max = 2000),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 2000, format = "uri")]
     pub url: Option<String>,
     #[validate(length(max = 20))]

@@ -26,13 +26,22 @@ crate::page_schema!(WorkingGroupMemberPage, Member);
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Jeanne Martin", "organization": "CCI", "function": "chargée de mission", "category": "business"}))]
 pub struct CreateWorkingGroupMemberRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub organization: Option<String>,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub function: Option<String>,
     pub category: MemberCategory,
@@ -52,15 +61,24 @@ impl From<CreateWorkingGroupMemberRequest> for NewMember {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkingGroupMemberRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub organization: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(min = 1, max = 200))]
+    #[validate(
+        length(min = 1, max = 200),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub function: Option<Option<String>>,
     pub category: Option<MemberCategory>,
