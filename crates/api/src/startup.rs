@@ -62,9 +62,8 @@ impl Application {
         // One counter store for all workers, built on the first worker (it needs its runtime).
         let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
         let keys = web::Data::new(Arc::new(keys));
-        let spec = crate::edge::openapi::spec();
-        let known = web::Data::new(KnownRoutes::from_spec(&spec));
-        let spec_json = web::Data::new(SpecJson(crate::edge::openapi::document().to_string()));
+        let known = web::Data::new(KnownRoutes::from_document(crate::edge::openapi::COMMITTED)?);
+        let spec_json = web::Data::new(SpecJson(crate::edge::openapi::COMMITTED));
         let data_db = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(
@@ -137,13 +136,13 @@ impl Application {
     }
 }
 
-/// The OpenAPI document, rendered once at start.
-struct SpecJson(String);
+/// The OpenAPI document as committed (see [`crate::edge::openapi::COMMITTED`]).
+struct SpecJson(&'static str);
 
 async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(spec.0.clone())
+        .body(spec.0)
 }
 
 fn redirect(to: &'static str) -> HttpResponse {

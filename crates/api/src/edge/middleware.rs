@@ -135,24 +135,29 @@ async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
 pub struct KnownRoutes(pub Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
 
 impl KnownRoutes {
-    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
-        let mut out = Vec::new();
-        for (path, item) in &api.paths.paths {
-            let mut methods: Vec<String> = Vec::new();
-            for (m, op) in [
-                ("GET", &item.get),
-                ("PUT", &item.put),
-                ("POST", &item.post),
-                ("DELETE", &item.delete),
-                ("PATCH", &item.patch),
-            ] {
-                if op.is_some() {
-                    methods.push(m.into());
-                }
-            }
-            out.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
+    /// The paths of an OpenAPI document (JSON) and their methods, reading nothing else of it.
+    pub fn from_document(json: &str) -> Result<Self, serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            paths: std::collections::BTreeMap<
+                String,
+                std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+            >,
         }
-        KnownRoutes(out)
+        let doc: Doc = serde_json::from_str(json)?;
+        Ok(KnownRoutes(
+            doc.paths
+                .into_iter()
+                .map(|(path, item)| {
+                    let methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+                        .into_iter()
+                        .filter(|m| item.contains_key(&m.to_lowercase()))
+                        .map(str::to_owned)
+                        .collect();
+                    (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+                })
+                .collect(),
+        ))
     }
 }
 

@@ -139,6 +139,14 @@ fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The committed document (`openapi/openapi.json`), which the server serves: a test keeps it
+/// equal to [`document`]. Building the document at start would cost about 20 MB of heap that
+/// the allocator keeps for the life of the process.
+pub const COMMITTED: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../openapi/openapi.json"
+));
+
 /// The document as served and committed: utoipa's, with the document-wide rules of
 /// [`super::contract`] applied.
 pub fn document() -> serde_json::Value {
