@@ -404,7 +404,13 @@ pub fn markdown() -> String {
             }
         ));
     }
-    out.push_str("\n## Columns of the CSV exports\n\n| column | definition | who may read it |\n|---|---|---|\n");
+    out.push_str(
+        "\n## Columns of the CSV exports\n\n\
+         A text cell that a spreadsheet would read as a formula (one starting with `=`, `+`, \
+         `-`, `@`, a tab or a carriage return, unless it is a plain number such as `-1.5`) is \
+         written with a leading `'`, so that it shows as the text it is.\n\n\
+         | column | definition | who may read it |\n|---|---|---|\n",
+    );
     for c in COLUMNS {
         out.push_str(&format!(
             "| `{}` | {} | {} |\n",

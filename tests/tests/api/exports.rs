@@ -174,9 +174,127 @@ async fn a_long_export_streams_every_row_once(app: TestApp) {
     assert_eq!(got, want);
 }
 
+/// A formula for the cell of `column`, in one of the forms a spreadsheet runs.
+fn formula(column: &str, form: usize) -> String {
+    match form % 4 {
+        0 => format!("=HYPERLINK(\"http://evil.example/{column}\",\"x\")"),
+        1 => format!("-1+cmd|' /C calc {column}'!A0"),
+        2 => format!("+SUM(1)*{column}"),
+        _ => format!("@SUM(1) {column}"),
+    }
+}
+
+/// A formula planted through every writable text field that reaches an export comes out as
+/// text in every export and flavour, and no cell of any export starts a formula.
+async fn no_exported_cell_runs_as_a_formula(app: TestApp) {
+    use reqwest::Method;
+    let run = running_fabrique(&app, 1).await;
+    let (f, p) = (&run.fabrique, &run.participations[0]);
+    let admin = app.admin.clone();
+    let mut planted: Vec<(&str, &str, String)> = Vec::new();
+    let send = async |method: Method, path: String, body: serde_json::Value| {
+        let r = app.raw(method, &path, Some(&admin), Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {} {}", r.status, r.body);
+    };
+    let mut plant = |dataset: &'static str, column: &'static str| {
+        let v = formula(column, planted.len());
+        planted.push((dataset, column, v.clone()));
+        v
+    };
+    let fabrique =
+        json!({"title": plant("fabriques", "title"), "theme": plant("fabriques", "theme")});
+    let participation = json!({
+        "focus": plant("participations", "focus"),
+        "sponsor_name": plant("participations", "sponsor_name"),
+        "sponsor_mandate": plant("participations", "sponsor_mandate"),
+        "motivation": plant("participations", "motivation"),
+    });
+    let seminar =
+        json!({"number": 1, "scheduled_on": "2027-03-01", "place": plant("seminars", "place")});
+    let action = json!({
+        "title": plant("roadmap_actions", "title"),
+        "lead": plant("roadmap_actions", "lead"),
+        "horizon": plant("roadmap_actions", "horizon"),
+    });
+    let territory = json!({"name": plant("territories", "name"), "kind": "other"});
+    let label = plant("funding_lines", "label");
+    send(Method::PATCH, format!("/api/v1/fabriques/{f}"), fabrique).await;
+    send(
+        Method::PATCH,
+        format!("/api/v1/participations/{p}"),
+        participation,
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/api/v1/participations/{p}/seminars"),
+        seminar,
+    )
+    .await;
+    send(
+        Method::PUT,
+        format!("/api/v1/participations/{p}/roadmap"),
+        json!({"kind": "roadmap", "title": "Feuille de route"}),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/api/v1/participations/{p}/roadmap/actions"),
+        action,
+    )
+    .await;
+    send(Method::POST, "/api/v1/territories".into(), territory).await;
+    let funder = app.org("Caisse des dépôts", "funder").await;
+    send(
+        Method::PUT,
+        format!("/api/v1/fabriques/{f}/partners/{funder}"),
+        json!({"roles": ["co_funder"]}),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/api/v1/fabriques/{f}/funding-lines"),
+        json!({"organization_id": funder, "kind": "co_funding", "amount_cents": 100, "label": label}),
+    )
+    .await;
+
+    for dataset in domain::query::Dataset::ALL.iter().map(|d| d.as_str()) {
+        for (query, sep) in [("", b','), ("?sep=;&bom=true", b';')] {
+            let res = fetch(
+                &app,
+                &format!("/api/v1/exports/{dataset}.csv{query}"),
+                Some(&admin),
+            )
+            .await;
+            assert_eq!(res.status(), 200, "{dataset}");
+            let body = res.bytes().await.unwrap();
+            let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&body);
+            let (header, rows) = parse(body, sep);
+            for (d, column, value) in planted.iter().filter(|(d, ..)| *d == dataset) {
+                let i = header
+                    .iter()
+                    .position(|h| h == column)
+                    .unwrap_or_else(|| panic!("{d}.{column}"));
+                assert!(
+                    rows.iter().any(|r| r[i] == format!("'{value}")),
+                    "{d}.{column}{query}: {value:?} is not written as text in {rows:?}"
+                );
+            }
+            for cell in rows.iter().flatten() {
+                let number = cell.parse::<f64>().is_ok() && !cell.contains(char::is_alphabetic);
+                assert!(
+                    number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{dataset}{query}: {cell:?} starts a formula"
+                );
+            }
+        }
+    }
+}
+
 both_engines!(
     exports_are_csv_with_the_rows_the_lists_show,
     a_long_export_streams_every_row_once,
+    no_exported_cell_runs_as_a_formula,
 );
 
 /// A dataset's column names.

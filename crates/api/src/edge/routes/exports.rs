@@ -52,13 +52,41 @@ crate::selection_params!(ExportParams {
     bom: Option<bool>,
 });
 
+/// Whether a spreadsheet would read a cell starting with this character as a formula
+/// (OWASP's CSV-injection list).
+fn starts_a_formula(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// A plain decimal number, signed or not (`-1.5`, `+3`, `-250000`): a spreadsheet reads it as
+/// a number, never as a formula.
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next().unwrap_or_default();
+    !(whole.is_empty() && fraction.is_empty())
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A cell as written to the file: one that a spreadsheet would run as a formula gets a
+/// leading `'`, so it shows as the text it is (`=HYPERLINK(…)` becomes `'=HYPERLINK(…)`).
+/// Plain numbers are left as they are, so a negative amount or coordinate stays a number.
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some(c) if starts_a_formula(c) && !is_plain_number(cell) => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
 fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(separator)
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for r in rows {
-        w.write_record(r)
+        w.write_record(r.iter().map(|c| neutralised(c).into_owned()))
             .map_err(|e| ApiError::Internal(e.into()))?;
     }
     let bytes = w
@@ -73,7 +101,9 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
 /// public, what the public catalogue shows: accompanied participations, the seminars of
 /// visible participations, the actions of adopted roadmaps) and a column of a tier the caller
 /// does not see is left out. Public datasets are open data under the Licence Ouverte 2.0
-/// (`Link: rel="license"`). Column definitions: `docs/data-dictionary.md`.
+/// (`Link: rel="license"`). A text cell that a spreadsheet would read as a formula (starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return, and not a plain number) is written
+/// with a leading `'`. Column definitions: `docs/data-dictionary.md`.
 #[utoipa::path(
     tag = "exports", operation_id = "export_csv",
     params(("dataset" = Dataset, Path, description = "The dataset"), ExportParams),
@@ -131,4 +161,48 @@ pub async fn export_csv(
         res.insert_header(("Link", format!("<{LICENCE_URL}>; rel=\"license\"")));
     }
     Ok(res.streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralised;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_text() {
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),
+            ("+33 1 23", "'+33 1 23"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("-", "'-"),
+            ("-.", "'-."),
+            ("-1.2.3", "'-1.2.3"),
+            ("-1e3", "'-1e3"),
+        ] {
+            assert_eq!(neutralised(cell), written, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_ordinary_text_are_left_alone() {
+        for cell in [
+            "-1.5",
+            "+3",
+            "-250000",
+            "-.5",
+            "12",
+            "",
+            "Saint-Étienne",
+            "a=b",
+            " =1",
+            "'=1",
+        ] {
+            assert_eq!(neutralised(cell), cell, "{cell:?}");
+        }
+    }
 }
