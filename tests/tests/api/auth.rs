@@ -57,6 +57,20 @@ async fn bad_tokens_are_refused_with_401_and_www_authenticate(app: TestApp) {
     let tampered_payload = b64(&claims(json!({"role": "admin", "sub": "mallory"})));
     let mut crit_header = Header::new(Algorithm::HS256);
     crit_header.crit = Some(vec!["exp".into()]);
+    let mut empty_crit = Header::new(Algorithm::HS256);
+    empty_crit.crit = Some(vec![]);
+    let mut jku = Header::new(Algorithm::HS256);
+    jku.jku = Some("https://evil.example/jwks.json".into());
+    let mut x5u = Header::new(Algorithm::HS256);
+    x5u.x5u = Some("https://evil.example/cert.pem".into());
+    let with = |header: &Header| {
+        encode(
+            header,
+            &claims(json!({})),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
     let cases: Vec<(&str, Option<String>)> = vec![
         ("no token", None),
         (
@@ -124,6 +138,9 @@ async fn bad_tokens_are_refused_with_401_and_www_authenticate(app: TestApp) {
                 .unwrap(),
             ),
         ),
+        ("empty crit", Some(with(&empty_crit))),
+        ("jku header", Some(with(&jku))),
+        ("x5u header", Some(with(&x5u))),
         (
             "partner without org",
             Some(sign(&claims(json!({"role": "partner"})), SECRET)),

@@ -1,7 +1,8 @@
 //! The keys that sign and verify tokens, and the verification itself.
 //!
 //! Policy: validation pins one algorithm, requires `iss`, `aud`, `exp` and `sub`, checks
-//! `nbf` and a future `iat` with a small leeway, refuses any `crit` header. Older public keys
+//! `nbf` and a future `iat` with a small leeway, refuses any `crit` header and any header that
+//! points at or carries a key (`jku`, `jwk`, `x5u`, `x5c`). Older public keys
 //! keep verifying during a rotation; a token's `kid` only selects among our own keys.
 
 use std::fs;
@@ -326,9 +327,21 @@ impl JwtKeys {
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::Unauthorized("malformed token".into()))?;
-        if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+        // Any `crit`, even an empty one (which RFC 7515 §4.1.11 forbids), is refused.
+        if header.crit.is_some() {
             return Err(ApiError::Unauthorized(
                 "unsupported critical header parameters".into(),
+            ));
+        }
+        // Our keys are our own: a token that points at or carries a key is refused, not
+        // followed.
+        if header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+        {
+            return Err(ApiError::Unauthorized(
+                "key-bearing header parameters (jku, jwk, x5u, x5c) are not accepted".into(),
             ));
         }
         // The kid only selects among our own keys; without one, only the current key verifies.

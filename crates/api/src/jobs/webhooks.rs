@@ -86,21 +86,47 @@ fn is_public_v4(ip: std::net::Ipv4Addr) -> bool {
         || a >= 240) // reserved
 }
 
-/// Whether an address is on the public internet (not private, loopback, link-local...).
+/// The IPv4 address an IPv6 address stands for, in the forms that reach one: IPv4-mapped
+/// (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), IPv4-compatible (`::a.b.c.d`,
+/// deprecated but still routed by some stacks), NAT64 (`64:ff9b::a.b.c.d`, RFC 6052), 6to4
+/// (`2002:aabb:ccdd::`, RFC 3056) and Teredo (`2001:0::`, the client's address inverted in the
+/// last 32 bits, RFC 4380).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let low = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match s {
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(low(hi, lo)),
+        // `::` and `::1` are themselves (unspecified, loopback), not IPv4-compatible forms.
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => Some(low(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(low(hi, lo)),
+        [0x2001, 0, .., hi, lo] => Some(low(!hi, !lo)),
+        _ => None,
+    }
+}
+
+/// Whether an address is on the public internet (not private, loopback, link-local...). An
+/// IPv6 address that carries an IPv4 one (see [`embedded_v4`]) is judged by that address.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_v4(v6) {
                 return is_public_v4(v4);
             }
-            let first = v6.segments()[0];
+            let [first, second, ..] = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8)) // documentation
+                || (first == 0x64 && second == 0xff9b) // local-use NAT64 (RFC 8215)
+                || (first == 0x0100 && v6.segments()[1..4] == [0, 0, 0]) // discard-only
+                || (first == 0x2001 && second == 0x0db8) // documentation
+                || (first == 0x3fff && second < 0x1000)) // documentation (RFC 9637)
         }
     }
 }
@@ -352,7 +378,10 @@ async fn attempt(
 ) -> Outcome {
     let allow_private = options.webhook_allow_private_targets;
     let url = check_url(&sub.url, allow_private)?;
+    // No proxy from the environment: a proxy would connect to the target itself, after the
+    // address check, and could reach what the check refuses.
     let mut builder = reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_millis(options.webhook_timeout_ms))
         .user_agent(concat!("fabriques-webhooks/", env!("CARGO_PKG_VERSION")));
@@ -515,4 +544,53 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
             .path("change", PathItem::new(HttpMethod::Post, op))
             .build(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public;
+    use std::net::IpAddr;
+
+    fn public(ip: &str) -> bool {
+        is_public(ip.parse::<IpAddr>().unwrap())
+    }
+
+    #[test]
+    fn ipv6_forms_of_private_ipv4_addresses_are_private() {
+        for ip in [
+            "::ffff:127.0.0.1",                     // mapped
+            "::ffff:0:10.0.0.1",                    // translated
+            "::127.0.0.1",                          // compatible
+            "::169.254.169.254",                    // compatible, the metadata service
+            "64:ff9b::7f00:1",                      // NAT64 of 127.0.0.1
+            "64:ff9b::a9fe:a9fe",                   // NAT64 of 169.254.169.254
+            "64:ff9b:1::1",                         // local-use NAT64
+            "2002:7f00:1::",                        // 6to4 of 127.0.0.1
+            "2002:c0a8:101::1",                     // 6to4 of 192.168.1.1
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "100::1",
+            "2001:db8::1",
+            "3fff::1",
+        ] {
+            assert!(!public(ip), "{ip} is public?");
+        }
+    }
+
+    #[test]
+    fn public_addresses_in_every_form_are_public() {
+        for ip in [
+            "93.184.215.14",
+            "::ffff:93.184.215.14",
+            "64:ff9b::5db8:d70e",
+            "2002:5db8:d70e::1",
+            "2606:4700::1111",
+            "2a00:1450:4007:80e::200e",
+        ] {
+            assert!(public(ip), "{ip} is private?");
+        }
+    }
 }
