@@ -141,6 +141,15 @@ pub struct ServiceOptions {
     /// (`Server-Timing: db;dur=<ms>;desc="<n> statements"`): for benchmarks and diagnosis.
     #[arg(long, env = "FABRIQUES_SERVER_TIMING", default_value_t = false, action = clap::ArgAction::Set)]
     pub server_timing: bool,
+    /// Origins (`scheme://host[:port]`, comma-separated) whose pages may call the API with a
+    /// token or write to it. Anonymous reads are open to every origin.
+    #[arg(
+        long,
+        env = "FABRIQUES_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_parser = crate::edge::browsers::parse_origin
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServiceOptions {

@@ -58,6 +58,7 @@ impl Application {
         let figures = web::Data::new(crate::edge::figures_cache::FiguresCache::new(
             options.stats_cache_seconds,
         ));
+        let cors_origins = options.cors_origins.clone();
         let options = web::Data::new(options);
         // One counter store for all workers, built on the first worker (it needs its runtime).
         let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
@@ -117,6 +118,10 @@ impl Application {
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::edge::idempotency::idempotency))
                 .wrap(Condition::new(rate_limited, limiter))
+                .wrap(from_fn(crate::edge::browsers::head_as_get))
+                // Preflights are answered here, before the rate limiter.
+                .wrap(crate::edge::browsers::cors(&cors_origins))
+                .wrap(from_fn(crate::edge::browsers::security_headers))
                 // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))
                 .wrap(Compress::default())

@@ -5,6 +5,7 @@
 mod acceptance;
 mod access;
 mod auth;
+mod browsers;
 mod clients;
 mod conformance;
 mod contract;

@@ -149,11 +149,15 @@ impl KnownRoutes {
             doc.paths
                 .into_iter()
                 .map(|(path, item)| {
-                    let methods = ["GET", "PUT", "POST", "DELETE", "PATCH"]
+                    let mut methods: Vec<String> = ["GET", "PUT", "POST", "DELETE", "PATCH"]
                         .into_iter()
                         .filter(|m| item.contains_key(&m.to_lowercase()))
                         .map(str::to_owned)
                         .collect();
+                    // HEAD is answered wherever GET is (see `browsers::head_as_get`).
+                    if item.contains_key("get") {
+                        methods.insert(1, "HEAD".into());
+                    }
                     (actix_web::dev::ResourceDef::new(path.as_str()), methods)
                 })
                 .collect(),

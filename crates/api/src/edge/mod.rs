@@ -3,6 +3,7 @@
 //! the store with the caller's access, and the store's answers and errors turned into HTTP
 //! answers by one error type ([`error::ApiError`]).
 
+pub mod browsers;
 pub mod context;
 pub mod contract;
 pub mod error;
