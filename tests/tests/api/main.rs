@@ -20,6 +20,7 @@ mod helpers;
 mod idempotency;
 mod keys;
 mod lifecycle;
+mod logs;
 mod map;
 mod operations;
 mod permissions;

@@ -24,12 +24,40 @@ fn accept_client_id(v: &HeaderValue) -> Option<String> {
         .then(|| s.to_owned())
 }
 
+/// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), when it is
+/// one: lowercase hex, neither id all zeros, version `ff` refused (W3C Trace Context §3.2).
+pub fn trace_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?.trim();
+    let mut parts = s.split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |p: &str, n: usize| {
+        p.len() == n
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let zeros = |p: &str| p.bytes().all(|b| b == b'0');
+    // Version 00 has exactly four fields; later versions may add some.
+    let ok = hex(version, 2)
+        && version != "ff"
+        && (version != "00" || parts.next().is_none())
+        && hex(trace, 32)
+        && !zeros(trace)
+        && hex(parent, 16)
+        && !zeros(parent)
+        && hex(flags, 2);
+    ok.then(|| trace.to_owned())
+}
+
 /// Sets the request id before the handler and, after it, stamps the id on the response and
-/// turns any error response that is not yet problem+json into one.
+/// turns any error response that is not yet problem+json into one. Everything logged while
+/// the request runs is inside its `request` span, which carries the request id and the
+/// caller's W3C trace id (`traceparent`), when it sent one.
 pub async fn request_context(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    use tracing::Instrument;
     let id = req
         .headers()
         .get(&REQUEST_ID)
@@ -37,28 +65,42 @@ pub async fn request_context(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let (method, path) = (req.method().clone(), req.path().to_owned());
+    let trace = req
+        .headers()
+        .get(header::HeaderName::from_static("traceparent"))
+        .and_then(trace_id);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+        %method,
+        %path,
+    );
+    if let Some(t) = &trace {
+        span.record("trace_id", t.as_str());
+    }
     let server_timing = req
         .app_data::<actix_web::web::Data<crate::config::ServiceOptions>>()
         .is_some_and(|o| o.server_timing);
-    let started = std::time::Instant::now();
-    let (res, tally) = super::statements::counted(next.call(req)).await;
-    let res = enrich(res?.map_into_boxed_body(), &id).await;
-    let mut res = res;
-    if server_timing && let Ok(v) = HeaderValue::from_str(&tally.server_timing()) {
-        res.headers_mut()
-            .insert(header::HeaderName::from_static("server-timing"), v);
+    async move {
+        let started = std::time::Instant::now();
+        let (res, tally) = super::statements::counted(next.call(req)).await;
+        let mut res = enrich(res?.map_into_boxed_body(), &id).await;
+        if server_timing && let Ok(v) = HeaderValue::from_str(&tally.server_timing()) {
+            res.headers_mut()
+                .insert(header::HeaderName::from_static("server-timing"), v);
+        }
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            statements = tally.statements,
+            db_ms = tally.elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+        Ok(res)
     }
-    tracing::info!(
-        request_id = %id,
-        %method,
-        %path,
-        status = res.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        statements = tally.statements,
-        db_ms = tally.elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
-    Ok(res)
+    .instrument(span)
+    .await
 }
 
 async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody> {
@@ -176,5 +218,37 @@ pub async fn fallback(req: HttpRequest) -> HttpResponse {
     match allow {
         Some(methods) => ApiError::MethodNotAllowed(methods).error_response(),
         None => ApiError::NotFound("resource").error_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id;
+    use actix_web::http::header::HeaderValue;
+
+    fn id(v: &str) -> Option<String> {
+        trace_id(&HeaderValue::from_str(v).unwrap())
+    }
+
+    #[test]
+    fn a_w3c_traceparent_gives_its_trace_id() {
+        assert_eq!(
+            id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        // A later version may carry more fields.
+        assert!(id("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xyz").is_some());
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(id(bad), None, "{bad}");
+        }
     }
 }
