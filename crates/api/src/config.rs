@@ -150,6 +150,12 @@ pub struct ServiceOptions {
         value_parser = crate::edge::browsers::parse_origin
     )]
     pub cors_origins: Vec<String>,
+    /// Serve Prometheus metrics at `/metrics` to whoever sends this bearer token.
+    #[arg(long, env = "FABRIQUES_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` to anyone (a closed network, or a proxy that guards it).
+    #[arg(long, env = "FABRIQUES_METRICS_PUBLIC", default_value_t = false, action = clap::ArgAction::Set)]
+    pub metrics_public: bool,
 }
 
 impl Default for ServiceOptions {

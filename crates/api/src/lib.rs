@@ -19,5 +19,6 @@ pub mod edge;
 pub mod jobs;
 pub mod loaders;
 pub mod startup;
+pub mod telemetry;
 
 pub use startup::Application;

@@ -59,6 +59,14 @@ impl Application {
             options.stats_cache_seconds,
         ));
         let cors_origins = options.cors_origins.clone();
+        let metrics_on = crate::edge::metrics::enabled(&options);
+        let telemetry = crate::telemetry::Telemetry::new()?;
+        let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("fabriques")
+            .registry(telemetry.registry.clone())
+            .mask_unmatched_patterns("UNKNOWN")
+            .build()
+            .map_err(|e| anyhow::anyhow!("the request metrics: {e}"))?;
+        let telemetry = web::Data::new(telemetry);
         let options = web::Data::new(options);
         // One counter store for all workers, built on the first worker (it needs its runtime).
         let backend: Arc<OnceLock<InMemoryBackend>> = Arc::default();
@@ -85,6 +93,7 @@ impl Application {
                 .app_data(figures.clone())
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
+                .app_data(telemetry.clone())
                 // The idempotency middleware reads bodies up to the API's own limit.
                 .app_data(web::PayloadConfig::new(
                     crate::edge::extract::MAX_BODY_BYTES,
@@ -115,6 +124,11 @@ impl Application {
                     web::get().to(|| async { redirect("/swagger-ui/") }),
                 )
                 .route("/", web::get().to(|| async { redirect("/swagger-ui/") }))
+                .configure(|c| {
+                    if metrics_on {
+                        c.route("/metrics", web::get().to(crate::edge::metrics::metrics));
+                    }
+                })
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::edge::idempotency::idempotency))
                 .wrap(Condition::new(rate_limited, limiter))
@@ -124,6 +138,9 @@ impl Application {
                 .wrap(from_fn(crate::edge::browsers::security_headers))
                 // Outermost last: the request context sees uncompressed bodies.
                 .wrap(from_fn(request_context))
+                // Every answer counted with its final status, by route template.
+                .wrap(prometheus.clone())
+                .wrap(from_fn(crate::edge::metrics::bounded_method))
                 .wrap(Compress::default())
         })
         .listen(listener)?

@@ -22,6 +22,7 @@ mod keys;
 mod lifecycle;
 mod logs;
 mod map;
+mod metrics;
 mod operations;
 mod permissions;
 mod preconditions;

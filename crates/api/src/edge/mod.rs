@@ -11,6 +11,7 @@ pub mod etag;
 pub mod extract;
 pub mod figures_cache;
 pub mod idempotency;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod pagination;

@@ -5,7 +5,8 @@
 //! address (a lower limit). One caller exhausting its quota does not touch another's. Over
 //! the quota the answer is 429 problem+json with `Retry-After`; every answer carries the
 //! IETF draft headers `RateLimit-Policy: "fabriques";q=<quota>;w=60` and
-//! `RateLimit: "fabriques";r=<remaining>;t=<seconds to reset>`. Health probes are exempt.
+//! `RateLimit: "fabriques";r=<remaining>;t=<seconds to reset>`. Health probes and `/metrics` are
+//! exempt.
 //! Counters live in each instance's memory: behind a load balancer with N instances a
 //! client may get up to N times its quota.
 
@@ -31,7 +32,8 @@ pub fn input(
     req: &ServiceRequest,
 ) -> LocalBoxFuture<'static, Result<SimpleInput, actix_web::Error>> {
     let options = req.app_data::<web::Data<ServiceOptions>>().cloned();
-    let exempt = req.path().starts_with("/health/");
+    // Probes and the metrics scrape (which checks its own token) are not API traffic.
+    let exempt = req.path().starts_with("/health/") || req.path() == "/metrics";
     let http = req.request().clone();
     let ip = req
         .peer_addr()
@@ -100,6 +102,7 @@ pub fn allowed(headers: &mut HeaderMap, out: Option<&SimpleOutput>, _rolled_back
 
 /// The 429 answer.
 pub fn denied(out: &SimpleOutput) -> HttpResponse {
+    crate::telemetry::rate_limit_refused();
     let mut res = ApiError::TooManyRequests {
         retry_after: out.seconds_until_reset().max(1),
     }

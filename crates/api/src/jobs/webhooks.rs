@@ -188,6 +188,15 @@ async fn resolve(url: &Url, allow_private: bool) -> Result<Option<(String, Socke
     Ok(Some((domain.to_owned(), first)))
 }
 
+/// How many deliveries wait for an attempt (for the metrics).
+pub async fn pending(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(PENDING))
+        .count(db)
+        .await
+}
+
 /// Starts the worker on the current runtime.
 pub fn spawn(db: DatabaseConnection, options: ServiceOptions) {
     tokio::spawn(async move {
@@ -438,14 +447,18 @@ async fn record(
     };
     a.last_status_code = Set(code);
     a.last_error = Set(error.clone());
-    if success {
+    let outcome = if success {
         a.status = Set(DELIVERED.into());
         a.delivered_at = Set(Some(now));
+        "delivered"
     } else if attempts >= i32::try_from(options.webhook_max_attempts).unwrap_or(i32::MAX) {
         a.status = Set(FAILED.into());
+        "given_up"
     } else {
         a.next_attempt_at = Set(now + backoff(options, attempts));
-    }
+        "failed"
+    };
+    crate::telemetry::webhook_attempt(outcome);
     let txn = db.begin().await?;
     a.update(&txn).await?;
     if success {
