@@ -140,3 +140,27 @@ fn every_answer_declares_its_headers_and_every_operation_500() {
         }
     }
 }
+
+/// The links the API serves back (websites, media) carry the server's own https pattern.
+#[test]
+fn every_link_field_declares_the_https_pattern() {
+    let doc = fabriques_api::edge::openapi::document();
+    let mut seen = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        if !(name.starts_with("Create") || name.starts_with("Update")) {
+            continue;
+        }
+        for field in ["website", "media_url"] {
+            let Some(p) = schema["properties"].get(field) else {
+                continue;
+            };
+            assert_eq!(
+                p["pattern"],
+                fabriques_api::edge::extract::HTTPS_URL_PATTERN,
+                "{name}.{field}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 4, "website and media_url, on create and update");
+}

@@ -6,8 +6,86 @@ use crate::helpers::TestApp;
 
 both_engines!(
     bad_input_gets_a_problem_json_4xx,
-    unknown_routes_and_methods_get_404_and_405
+    unknown_routes_and_methods_get_404_and_405,
+    duplicate_keys_and_unsafe_links_are_refused,
 );
+
+/// A body naming a key twice is refused (400), not read as its last value; links the API
+/// serves to the public must be https.
+async fn duplicate_keys_and_unsafe_links_are_refused(app: TestApp) {
+    let r = app
+        .client
+        .post(format!("{}/api/v1/organizations", app.base))
+        .bearer_auth(&app.admin)
+        .header("content-type", "application/json")
+        .body(r#"{"name": "AMF", "kind": "funder", "name": "Someone else"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "malformed_json");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`name` appears twice"),
+        "{body}"
+    );
+    let listed = app.get("/api/v1/organizations").await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
+    // A NUL in the path (it used to reach PostgreSQL, and a 500) is a 400.
+    for path in [
+        "/api/v1/reference/communes/75%0056",
+        "/api/v1/reference/epci/%00",
+        "/api/v1/exports/fabriques%00.csv",
+    ] {
+        let r = app.raw(Method::GET, path, None, None).await;
+        r.assert_problem(400, "invalid_path_parameter");
+    }
+
+    let run = crate::year::running_fabrique(&app, 1).await;
+    for link in [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://www.amf.asso.fr",
+        "https://user:secret@www.amf.asso.fr/",
+    ] {
+        let r = app
+            .raw(
+                Method::POST,
+                "/api/v1/organizations",
+                Some(&app.admin),
+                Some(json!({"name": "AMF", "kind": "funder", "website": link})),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["pointer"], "/website", "{link}");
+        let r = app
+            .raw(
+                Method::POST,
+                &format!("/api/v1/fabriques/{}/testimonies", run.fabrique),
+                Some(&app.admin),
+                Some(json!({"speaker": "Élue", "media_url": link})),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["pointer"], "/media_url", "{link}");
+    }
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&app.admin),
+            Some(json!({"name": "AMF", "kind": "funder", "website": "https://www.amf.asso.fr"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
 
 async fn bad_input_gets_a_problem_json_4xx(app: TestApp) {
     let url = format!("{}/api/v1/fabriques", app.base);

@@ -68,7 +68,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 /// Deserializes `body`, telling apart unreadable JSON (400) from JSON of the wrong shape
 /// (422, with the pointer of the field at fault).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+    let StrictValue(value) = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     let mut nul = Vec::new();
@@ -97,6 +97,75 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let detail = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
         ApiError::Validation(vec![FieldProblem::new(pointer, code, detail)])
     })
+}
+
+/// A JSON value read as `serde_json::Value` is, except that an object naming a key twice is
+/// refused: RFC 8259 leaves its meaning open (serde_json keeps the last), and two readers of
+/// the same body must not disagree on what it says.
+struct StrictValue(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+        use serde_json::Value;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrictValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E: Error>(self, b: bool) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Bool(b)))
+            }
+            fn visit_i64<E: Error>(self, n: i64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::from(n)))
+            }
+            fn visit_u64<E: Error>(self, n: u64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::from(n)))
+            }
+            fn visit_f64<E: Error>(self, n: f64) -> Result<StrictValue, E> {
+                Ok(StrictValue(
+                    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
+                ))
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(s.to_owned())))
+            }
+            fn visit_string<E: Error>(self, s: String) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(s)))
+            }
+            fn visit_unit<E: Error>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Null))
+            }
+            fn visit_none<E: Error>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Null))
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<StrictValue, D::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(StrictValue(v)) = seq.next_element()? {
+                    items.push(v);
+                }
+                Ok(StrictValue(Value::Array(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictValue, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let StrictValue(v) = map.next_value()?;
+                    if out.insert(key.clone(), v).is_some() {
+                        return Err(A::Error::custom(format!("the key `{key}` appears twice")));
+                    }
+                }
+                Ok(StrictValue(Value::Object(out)))
+            }
+        }
+        de.deserialize_any(V)
+    }
 }
 
 /// NUL characters are valid JSON but no database text column stores them: refuse them here,
@@ -398,6 +467,53 @@ pub fn not_blank(s: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
+/// The pattern of a link the API serves to the public (a website, a testimony's media):
+/// `https://`, a host name or IPv4 address, maybe a port, then anything but whitespace. A
+/// `javascript:`, `data:` or `file:` link in an answer is a trap for whoever renders it. The
+/// request schemas carry the same pattern (a test compares them).
+pub const HTTPS_URL_PATTERN: &str = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\S*)?$";
+
+/// `\s` of the patterns' dialect (ECMA-262: white space and line terminators), which is not
+/// Rust's `char::is_whitespace` (U+FEFF is one, U+0085 is not).
+fn is_pattern_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// A URL matching [`HTTPS_URL_PATTERN`].
+pub fn https_url(s: &str) -> Result<(), validator::ValidationError> {
+    let ok = s.strip_prefix("https://").is_some_and(|rest| {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && port
+                .is_none_or(|p| (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            && !tail.chars().any(is_pattern_space)
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_url")
+            .with_message("must be an https:// URL (host name, optional port, no spaces)".into()))
+    }
+}
+
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -432,6 +548,47 @@ mod tests {
             Err(other) => (String::new(), other.to_string()),
             Ok(_) => (String::new(), "ok".into()),
         }
+    }
+
+    #[test]
+    fn links_are_https_with_a_plain_host() {
+        for ok in [
+            "https://www.amf.asso.fr",
+            "https://www.amf.asso.fr/",
+            "https://cerema.fr:8443/a/b?c=d#e",
+            "https://10.0.0.1/x",
+            "https://host/\u{85}",
+        ] {
+            assert!(super::https_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://www.amf.asso.fr",
+            "https://",
+            "https://user:pw@host/",
+            "https://host:123456/",
+            "https://host/a b",
+            "https://ho st/",
+            " https://host/",
+            "HTTPS://host/",
+            "https://host/\u{feff}",
+        ] {
+            assert!(super::https_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused() {
+        let e = parse_json::<serde_json::Value>(br#"{"a": {"b": 1, "b": 2}}"#).unwrap_err();
+        let p = e.problem();
+        assert_eq!(p.status, 400);
+        assert_eq!(p.code, "malformed_json");
+        assert!(p.detail.contains("`b` appears twice"), "{}", p.detail);
+        let ok: serde_json::Value =
+            parse_json(br#"{"a": [{"b": 1}, {"b": 2}], "n": 1.5, "m": -3, "t": null}"#).unwrap();
+        assert_eq!(ok["a"][1]["b"], 2);
+        assert_eq!(ok["n"], 1.5);
     }
 
     #[test]

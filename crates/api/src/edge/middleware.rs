@@ -84,8 +84,23 @@ pub async fn request_context(
         .is_some_and(|o| o.server_timing);
     async move {
         let started = std::time::Instant::now();
-        let (res, tally) = super::statements::counted(next.call(req)).await;
-        let mut res = enrich(res?.map_into_boxed_body(), &id).await;
+        // No database text stores NUL, and no route names one: refused before routing.
+        let nul =
+            req.path().contains('\0') || req.uri().path().to_ascii_lowercase().contains("%00");
+        let (res, tally) = if nul {
+            let refused = ApiError::bad_request(
+                "invalid_path_parameter",
+                "the path may not contain the NUL character",
+            );
+            (
+                Ok(req.error_response(refused)),
+                super::statements::Tally::default(),
+            )
+        } else {
+            let (res, tally) = super::statements::counted(next.call(req)).await;
+            (res.map(ServiceResponse::map_into_boxed_body), tally)
+        };
+        let mut res = enrich(res?, &id).await;
         if server_timing && let Ok(v) = HeaderValue::from_str(&tally.server_timing()) {
             res.headers_mut()
                 .insert(header::HeaderName::from_static("server-timing"), v);

@@ -42,8 +42,16 @@ pub struct CreateOrganizationRequest {
     #[schema(example = "AMF", min_length = 1, max_length = 40)]
     pub acronym: Option<String>,
     pub kind: OrganizationKind,
-    #[validate(url, length(max = 500))]
-    #[schema(example = "https://www.amf.asso.fr", max_length = 500, format = "uri")]
+    #[validate(
+        custom(function = "crate::edge::extract::https_url"),
+        length(max = 500)
+    )]
+    #[schema(
+        example = "https://www.amf.asso.fr",
+        max_length = 500,
+        format = "uri",
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+    )]
     pub website: Option<String>,
 }
 
@@ -77,8 +85,16 @@ pub struct UpdateOrganizationRequest {
     pub acronym: Option<Option<String>>,
     pub kind: Option<OrganizationKind>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(url, length(max = 500))]
-    #[schema(nullable, max_length = 500, format = "uri")]
+    #[validate(
+        custom(function = "crate::edge::extract::https_url"),
+        length(max = 500)
+    )]
+    #[schema(
+        nullable,
+        max_length = 500,
+        format = "uri",
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+    )]
     pub website: Option<Option<String>>,
 }
 

@@ -41,8 +41,15 @@ pub struct CreateTestimonyRequest {
     )]
     #[schema(min_length = 1, max_length = 200)]
     pub role: Option<String>,
-    #[validate(url, length(max = 500))]
-    #[schema(max_length = 500, format = "uri")]
+    #[validate(
+        custom(function = "crate::edge::extract::https_url"),
+        length(max = 500)
+    )]
+    #[schema(
+        max_length = 500,
+        format = "uri",
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+    )]
     pub media_url: Option<String>,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -86,8 +93,16 @@ pub struct UpdateTestimonyRequest {
     #[schema(nullable, min_length = 1, max_length = 200)]
     pub role: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(url, length(max = 500))]
-    #[schema(nullable, max_length = 500, format = "uri")]
+    #[validate(
+        custom(function = "crate::edge::extract::https_url"),
+        length(max = 500)
+    )]
+    #[schema(
+        nullable,
+        max_length = 500,
+        format = "uri",
+        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+    )]
     pub media_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 5000))]
