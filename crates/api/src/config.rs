@@ -29,6 +29,45 @@ pub struct DbSettings {
     /// Where the embedded SQLite database and the generated JWT secret live.
     #[arg(long, env = "FABRIQUES_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub timeouts: DbTimeouts,
+}
+
+/// How long the database may take: set on every connection of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct DbTimeouts {
+    /// PostgreSQL: a statement running longer is cancelled (`statement_timeout`) and the request answers 503; 0 keeps the server's setting.
+    #[arg(
+        long = "db-statement-timeout-ms",
+        env = "FABRIQUES_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: a session idle inside a transaction longer is ended (`idle_in_transaction_session_timeout`); 0 keeps the server's setting.
+    #[arg(
+        long = "db-idle-in-transaction-timeout-ms",
+        env = "FABRIQUES_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub idle_in_transaction_timeout_ms: u64,
+    /// SQLite: how long a statement waits for a lock held by another connection before the request answers 503 (the busy timeout).
+    #[arg(
+        long = "sqlite-busy-timeout-ms",
+        env = "FABRIQUES_SQLITE_BUSY_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+impl Default for DbTimeouts {
+    /// The defaults of the flags above.
+    fn default() -> Self {
+        DbTimeouts {
+            statement_timeout_ms: 30_000,
+            idle_in_transaction_timeout_ms: 60_000,
+            sqlite_busy_timeout_ms: 5_000,
+        }
+    }
 }
 
 impl DbSettings {

@@ -6,10 +6,20 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use crate::config::DbTimeouts;
+
 /// Connects (creating the SQLite file and its directory if needed), migrates, and loads the
-/// reference geography if it is not there yet.
+/// reference geography if it is not there yet; with the default [`DbTimeouts`].
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(url).await?;
+    connect_and_migrate_with(url, DbTimeouts::default()).await
+}
+
+/// [`connect_and_migrate`] with these timeouts.
+pub async fn connect_and_migrate_with(
+    url: &str,
+    timeouts: DbTimeouts,
+) -> anyhow::Result<DatabaseConnection> {
+    let db = connect_with(url, timeouts).await?;
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
@@ -20,6 +30,13 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
 }
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, DbTimeouts::default()).await
+}
+
+/// Connects with these timeouts: PostgreSQL sessions start with `statement_timeout` and
+/// `idle_in_transaction_session_timeout` (startup options, no extra round trip); SQLite
+/// connections get the busy timeout.
+pub async fn connect_with(url: &str, timeouts: DbTimeouts) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(file)
@@ -35,6 +52,18 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("postgres") {
         opts.max_connections(16).min_connections(1);
+        if timeouts.statement_timeout_ms > 0 {
+            opts.statement_timeout(Duration::from_millis(timeouts.statement_timeout_ms));
+        }
+        let idle = timeouts.idle_in_transaction_timeout_ms;
+        if idle > 0 {
+            opts.map_sqlx_postgres_opts(move |o| {
+                o.options([("idle_in_transaction_session_timeout", idle)])
+            });
+        }
+    } else {
+        let busy = Duration::from_millis(timeouts.sqlite_busy_timeout_ms);
+        opts.map_sqlx_sqlite_opts(move |o| o.busy_timeout(busy));
     }
     let mut db = Database::connect(opts)
         .await

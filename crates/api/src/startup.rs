@@ -37,7 +37,8 @@ impl Application {
                 settings.bind
             );
         }
-        let db = crate::db::connect_and_migrate(&settings.db.url()).await?;
+        let db =
+            crate::db::connect_and_migrate_with(&settings.db.url(), settings.db.timeouts).await?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         Self::with_listener(listener, db, keys, settings.options.clone())

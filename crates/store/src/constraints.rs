@@ -91,8 +91,12 @@ pub fn unique_of(message: &str) -> Option<&'static Unique> {
     })
 }
 
-/// What a database error means: a known conflict, or a failure of the database.
+/// What a database error means: a known conflict, a fault of the database (unreachable,
+/// read-only, full, timed out: [`crate::fault`]), or a failure.
 pub fn classify(e: DbErr) -> StoreError {
+    if let Some(fault) = crate::fault::of(&e) {
+        return StoreError::Unavailable { fault, source: e };
+    }
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => match unique_of(&msg) {
             Some(u) => StoreError::Conflict {

@@ -2,7 +2,7 @@
 //!
 //! Policy: the store says *what* went wrong in the terms of the domain (a resource is
 //! missing, a permission does not reach it, a rule refuses, a field is invalid, a unique key
-//! is taken, the row changed meanwhile, the database failed); the HTTP edge alone turns each
+//! is taken, the row changed meanwhile, the database is unavailable, the database failed); the HTTP edge alone turns each
 //! kind into a status. Unique-constraint violations are told apart by the constraint's name
 //! ([`crate::constraints`]), so that no write pre-checks with a racing query. A database
 //! string that names no known value is [`StoreError::Corrupt`]: logged, never defaulted.
@@ -44,6 +44,13 @@ pub enum StoreError {
         table: &'static str,
         column: &'static str,
         value: String,
+    },
+    /// The database itself is at fault (unreachable, read-only, full, timed out): the request
+    /// may succeed later ([`crate::fault`]).
+    #[error("{fault}: {source}")]
+    Unavailable {
+        fault: crate::fault::DbFault,
+        source: sea_orm::DbErr,
     },
     #[error(transparent)]
     Db(sea_orm::DbErr),

@@ -24,6 +24,7 @@ pub mod events;
 pub mod exports;
 pub mod external_ids;
 pub mod fabriques;
+pub mod fault;
 pub mod funding;
 pub mod journal;
 pub mod lessons;
@@ -46,6 +47,7 @@ pub mod webhooks;
 pub mod working_groups;
 
 pub use error::{StoreError, StoreResult};
+pub use fault::DbFault;
 pub use journal::Actor;
 pub use page::Page;
 pub use problem::FieldProblem;

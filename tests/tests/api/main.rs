@@ -14,6 +14,7 @@ mod directory;
 mod errors;
 mod exports;
 mod external_ids;
+mod faults;
 mod feed;
 mod guide;
 mod helpers;

@@ -13,7 +13,8 @@
 //! - The headers the server sends are declared: `x-request-id` (and `Server-Timing`, when
 //!   turned on) on every answer, the `RateLimit` pair on every answer but the probes', `Link`
 //!   on every page.
-//! - 500 is declared on every operation.
+//! - 500 is declared on every operation, and 503 (the database is unavailable, with
+//!   `Retry-After`) on every operation but the liveness probe.
 //! - No text a request carries may hold the NUL character, and a body's text that may not be
 //!   empty may not be blank: every free string of a request body or parameter says so with a
 //!   pattern ([`NO_NUL`], [`NOT_BLANK`]).
@@ -37,6 +38,9 @@ pub const OMITTED: &[(&str, &str)] = &[
 const EVENTS: [&str; 2] = ["EventResponse", "FeedEventResponse"];
 
 const PROBES: [&str; 2] = ["get_liveness", "get_readiness"];
+
+/// The operations that never touch the database, hence never answer 503.
+const WITHOUT_DATABASE: [&str; 1] = ["get_liveness"];
 
 pub fn apply(doc: &mut Value) {
     events(doc);
@@ -497,11 +501,26 @@ fn headers(doc: &mut Value) {
             "RateLimitPolicy": header("`\"fabriques\";q=<requests>;w=60` (IETF draft), when rate limits are on (the default)."),
             "ServerTiming": header("`db;dur=<ms>;desc=\"<n> statements\"`: the SQL statements this answer took. Sent only when the operator turns it on (`--server-timing`), for benchmarks and diagnosis."),
             "Link": header("`<this list with the next cursor>; rel=\"next\"`, unless this is the last page."),
+            "RetryAfter": {
+                "description": "Seconds to wait before retrying.",
+                "schema": { "type": "integer", "minimum": 0 },
+            },
     });
     doc["components"]["responses"] = json!({
             "InternalError": {
                 "description": "Our fault: the cause is logged; quote the request id when reporting it",
                 "headers": {
+                    "x-request-id": { "$ref": "#/components/headers/RequestId" },
+                    "Server-Timing": { "$ref": "#/components/headers/ServerTiming" },
+                    "RateLimit": { "$ref": "#/components/headers/RateLimit" },
+                    "RateLimit-Policy": { "$ref": "#/components/headers/RateLimitPolicy" },
+                },
+                "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
+            },
+            "ServiceUnavailable": {
+                "description": "The database is unavailable (`database_unavailable`): unreachable, read-only, full, or a statement timed out. Retry after `Retry-After` seconds",
+                "headers": {
+                    "Retry-After": { "$ref": "#/components/headers/RetryAfter" },
                     "x-request-id": { "$ref": "#/components/headers/RequestId" },
                     "Server-Timing": { "$ref": "#/components/headers/ServerTiming" },
                     "RateLimit": { "$ref": "#/components/headers/RateLimit" },
@@ -519,9 +538,8 @@ fn headers(doc: &mut Value) {
         .filter_map(Value::as_object_mut)
         .flat_map(|item| item.values_mut())
     {
-        let probe = op["operationId"]
-            .as_str()
-            .is_some_and(|id| PROBES.contains(&id));
+        let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+        let probe = PROBES.contains(&id.as_str());
         let Some(responses) = op["responses"].as_object_mut() else {
             continue;
         };
@@ -543,10 +561,18 @@ fn headers(doc: &mut Value) {
             if is_page {
                 headers["Link"] = reference("Link");
             }
+            if status == "503" {
+                headers["Retry-After"] = reference("RetryAfter");
+            }
         }
         responses
             .entry("500")
             .or_insert_with(|| json!({ "$ref": "#/components/responses/InternalError" }));
+        if !WITHOUT_DATABASE.contains(&id.as_str()) {
+            responses
+                .entry("503")
+                .or_insert_with(|| json!({ "$ref": "#/components/responses/ServiceUnavailable" }));
+        }
     }
 }
 

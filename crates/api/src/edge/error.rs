@@ -3,7 +3,9 @@
 //! Policy: every handler, extractor and middleware returns [`ApiError`]; its `ResponseError`
 //! impl alone decides the HTTP status and writes the RFC 9457 problem+json body. Client
 //! mistakes carry a stable `code` and, where a field is at fault, a JSON pointer. Server faults
-//! (`Internal`) are logged with their cause and answered with an opaque 500.
+//! (`Internal`) are logged with their cause and answered with an opaque 500. Faults of the
+//! database itself (unreachable, read-only, full, timed out: [`store::fault`]) are no bug:
+//! they are logged as warnings and answered 503 with `Retry-After`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -109,6 +111,14 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// 503: the database is unreachable, read-only, full, or timed out; retry later. The
+    /// cause is logged, never sent. Carries `Retry-After`.
+    #[error("{fault}")]
+    Unavailable {
+        fault: store::DbFault,
+        /// The database's own message, for the log.
+        cause: String,
+    },
     /// 500: our fault. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -151,6 +161,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::OAuth { error, .. } => error,
             ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Unavailable { .. } => "database_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -171,6 +182,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => "The request cannot be processed",
             ApiError::OAuth { .. } => "Token request refused",
             ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -195,6 +207,9 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after } => format!(
                 "this client's request quota is spent; retry in {retry_after} s (see the RateLimit headers)"
             ),
+            ApiError::Unavailable { fault, .. } => {
+                format!("{fault}; retry in {} s", retry_after(*fault))
+            }
             ApiError::Internal(_) => {
                 "an unexpected error occurred; quote the request id when reporting it".into()
             }
@@ -249,13 +264,18 @@ impl ResponseError for ApiError {
             ApiError::OAuth { error, .. } if *error == "invalid_client" => StatusCode::UNAUTHORIZED,
             ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "internal error");
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            ApiError::Unavailable { fault, cause } => {
+                tracing::warn!(fault = fault.as_str(), error = %cause, "database unavailable");
+            }
+            _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
         if let ApiError::OAuth { error, description } = self {
@@ -275,8 +295,14 @@ impl ResponseError for ApiError {
             return res.body(serde_json::to_vec(&body).unwrap_or_default());
         }
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        if let ApiError::TooManyRequests { retry_after } = self {
-            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        match self {
+            ApiError::TooManyRequests { retry_after } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unavailable { fault, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after(*fault).to_string()));
+            }
+            _ => {}
         }
         match self {
             ApiError::Unauthorized(detail) => {
@@ -323,6 +349,10 @@ impl From<store::StoreError> for ApiError {
             },
             S::Unprocessable { code, detail } => ApiError::Unprocessable { code, detail },
             S::Stale => ApiError::PreconditionFailed,
+            S::Unavailable { fault, source } => ApiError::Unavailable {
+                fault,
+                cause: source.to_string(),
+            },
             e @ (S::Corrupt { .. } | S::Db(_) | S::Other(_)) => ApiError::Internal(e.into()),
         }
     }
@@ -408,6 +438,16 @@ fn describe(e: &validator::ValidationError) -> String {
         },
         "url" => "must be an absolute URL".into(),
         other => format!("invalid ({other})"),
+    }
+}
+
+/// Seconds a client should wait before retrying after this fault of the database: a lost
+/// connection or a timed-out statement may be over soon; a read-only or full database waits
+/// for an operator.
+pub fn retry_after(fault: store::DbFault) -> u64 {
+    match fault {
+        store::DbFault::Unreachable | store::DbFault::TimedOut => 5,
+        store::DbFault::ReadOnly | store::DbFault::Full => 30,
     }
 }
 

@@ -24,6 +24,9 @@ fn description(status: u16) -> &'static str {
         429 => "Too many requests: the caller's quota for this minute is spent (see Retry-After)",
         412 => "If-Match names an ETag that is no longer current: read the resource again",
         500 => "Our fault: the cause is logged; quote the request id when reporting it",
+        503 => {
+            "The database is unavailable (unreachable, read-only, full, timed out): retry after `Retry-After` seconds"
+        }
         _ => "Error",
     }
 }
@@ -294,7 +297,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     (
         "database_unavailable",
         503,
-        "The database does not answer (readiness probe).",
+        "The database cannot be reached, refuses writes (read-only), is full, or gave up on a statement (timeout): retry after `Retry-After` seconds. `/health/ready` answers it too.",
     ),
 ];
 
