@@ -13,6 +13,7 @@ mod m20261128_000006_clients_webhooks;
 mod m20261128_000007_reference;
 mod m20261128_000008_wider_region;
 mod m20261128_000009_programme_index;
+mod m20261202_000001_idempotency_secrets;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_reference::Migration),
             Box::new(m20261128_000008_wider_region::Migration),
             Box::new(m20261128_000009_programme_index::Migration),
+            Box::new(m20261202_000001_idempotency_secrets::Migration),
         ]
     }
 }
