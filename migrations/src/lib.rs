@@ -14,6 +14,7 @@ mod m20261128_000007_reference;
 mod m20261128_000008_wider_region;
 mod m20261128_000009_programme_index;
 mod m20261202_000001_idempotency_secrets;
+mod m20261202_000002_client_secret_generation;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_wider_region::Migration),
             Box::new(m20261128_000009_programme_index::Migration),
             Box::new(m20261202_000001_idempotency_secrets::Migration),
+            Box::new(m20261202_000002_client_secret_generation::Migration),
         ]
     }
 }

@@ -174,8 +174,9 @@ pub async fn revoke_client(w: Write, id: web::Path<Uuid>) -> ApiResult<web::Json
     Ok(web::Json(c))
 }
 
-/// Give a machine client a new secret (admin); the old one stops working at once. Tokens
-/// already issued stay valid until they expire (15 minutes by default); revoke to stop them.
+/// Give a machine client a new secret (admin); the old one stops working at once, and so do
+/// the tokens issued before the rotation (their next request is 401): get new ones with the
+/// new secret.
 ///
 /// The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
 /// rotate again and does not show the secret again; it is 409 `not_replayable` (rotate again,
