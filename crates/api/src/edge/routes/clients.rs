@@ -174,11 +174,11 @@ pub async fn revoke_client(w: Write, id: web::Path<Uuid>) -> ApiResult<web::Json
     Ok(web::Json(c))
 }
 
-/// Give a machine client a new secret (admin); the old one stops working at once, and so do
-/// the tokens issued before the rotation (their next request is 401): get new ones with the
-/// new secret.
+/// Give a machine client a new secret (admin): the old secret and its tokens stop working at
+/// once.
 ///
-/// The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
+/// A token issued before the rotation is refused on its next request (401), one issued after
+/// it works: get new tokens with the new secret. The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
 /// rotate again and does not show the secret again; it is 409 `not_replayable` (rotate again,
 /// with a new key, if the new secret was not stored).
 #[utoipa::path(
