@@ -13,6 +13,8 @@ mod m20261128_000006_clients_webhooks;
 mod m20261128_000007_reference;
 mod m20261128_000008_wider_region;
 mod m20261128_000009_programme_index;
+mod m20261202_000001_idempotency_secrets;
+mod m20261202_000002_client_secret_generation;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_reference::Migration),
             Box::new(m20261128_000008_wider_region::Migration),
             Box::new(m20261128_000009_programme_index::Migration),
+            Box::new(m20261202_000001_idempotency_secrets::Migration),
+            Box::new(m20261202_000002_client_secret_generation::Migration),
         ]
     }
 }

@@ -21,6 +21,9 @@ pub struct Model {
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Bumped by every conditional write (`If-Match`).
     pub version: i32,
+    /// Bumped by every secret rotation. A token carries the generation it was issued under
+    /// (its `cgen` claim) and is refused once the client has moved past it.
+    pub secret_generation: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

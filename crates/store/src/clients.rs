@@ -6,6 +6,7 @@ use domain::directory::NewClient;
 use domain::query::PageRequest;
 use domain::{ClientStatus, Role};
 use entity::api_client::{ActiveModel, Column, Entity, Model};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
@@ -99,6 +100,7 @@ pub async fn create(
         secret_rotated_at: Set(now),
         revoked_at: Set(None),
         version: Set(0),
+        secret_generation: Set(0),
     }
     .insert(db)
     .await?
@@ -159,16 +161,27 @@ pub async fn check_rotation(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<
     Ok(())
 }
 
-/// Replaces a client's secret hash; the old secret stops opening new tokens at once.
+/// Replaces a client's secret hash and moves it to its next secret generation: the old secret
+/// stops opening new tokens at once, and the tokens it opened (of an older generation) stop
+/// working. The generation is bumped in the statement itself, so two rotations never share one.
 pub async fn rotate(
     db: &impl ConnectionTrait,
     id: Uuid,
     secret_hash: String,
 ) -> StoreResult<Client> {
     check_rotation(db, id).await?;
-    let m = row(db, id).await?.ok_or_else(not_found)?;
-    let mut a: ActiveModel = m.into();
-    a.secret_hash = Set(secret_hash);
-    a.secret_rotated_at = Set(Utc::now());
-    a.update(db).await?.try_into()
+    let done = Entity::update_many()
+        .col_expr(Column::SecretHash, Expr::value(secret_hash))
+        .col_expr(Column::SecretRotatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            Column::SecretGeneration,
+            Expr::col(Column::SecretGeneration).add(1),
+        )
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(not_found());
+    }
+    get(db, id).await
 }

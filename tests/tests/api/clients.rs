@@ -194,7 +194,7 @@ async fn machine_clients_get_tokens_and_revocation_is_immediate(app: TestApp) {
     let body: Value = json_body.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
 
-    // Rotation: the old secret stops working at once; tokens already issued live on.
+    // Rotation: the old secret stops working at once, and so do the tokens it opened.
     let etag_before = read
         .headers
         .get("etag")
@@ -218,8 +218,11 @@ async fn machine_clients_get_tokens_and_revocation_is_immediate(app: TestApp) {
         "invalid_client",
     );
     let fresh = app.client_token(&id, &new_secret).await;
+    app.raw(Method::GET, "/api/v1/organizations", Some(&token), None)
+        .await
+        .assert_problem(401, "unauthorized");
     assert_eq!(
-        app.raw(Method::GET, "/api/v1/organizations", Some(&token), None)
+        app.raw(Method::GET, "/api/v1/organizations", Some(&fresh), None)
             .await
             .status,
         200
@@ -244,13 +247,11 @@ async fn machine_clients_get_tokens_and_revocation_is_immediate(app: TestApp) {
     assert_eq!(revoked.status, 200, "{}", revoked.body);
     assert_eq!(revoked.body["status"], "revoked");
     assert!(revoked.body["revoked_at"].is_string());
-    for t in [&token, &fresh] {
-        let r = app
-            .raw(Method::GET, "/api/v1/organizations", Some(t), None)
-            .await;
-        r.assert_problem(401, "unauthorized");
-        assert!(r.body["detail"].as_str().unwrap().contains("revoked"));
-    }
+    let r = app
+        .raw(Method::GET, "/api/v1/organizations", Some(&fresh), None)
+        .await;
+    r.assert_problem(401, "unauthorized");
+    assert!(r.body["detail"].as_str().unwrap().contains("revoked"));
     assert_oauth_error(
         &app.token_request(
             Some((&id, &new_secret)),
@@ -338,7 +339,100 @@ async fn client_bindings_are_checked(app: TestApp) {
     .assert_problem(403, "forbidden");
 }
 
+/// A token's claims without `cgen`, signed again: a token as this server issued them before
+/// the claim existed.
+fn without_generation(token: &str) -> String {
+    let mut c = claims_of(token);
+    c.as_object_mut().unwrap().remove("cgen");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &c,
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn reads_organizations(app: &TestApp, token: &str) -> crate::helpers::Resp {
+    app.raw(Method::GET, "/api/v1/organizations", Some(token), None)
+        .await
+}
+
+fn assert_rotated_away(r: &crate::helpers::Resp) {
+    r.assert_problem(401, "unauthorized");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("rotated"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.headers
+            .get("www-authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer realm=\"fabriques\", error=\"invalid_token\""),
+        "{:?}",
+        r.headers
+    );
+}
+
+/// Rotating a secret ends the tokens issued with the old one at once; tokens issued after it
+/// (even in the same second) work. A token without `cgen` (issued before the claim existed)
+/// counts as issued before the first rotation.
+async fn rotation_ends_the_tokens_issued_before_it(app: TestApp) {
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "analyst"}))
+        .await;
+    let before = app.client_token(&id, &secret).await;
+    let legacy = without_generation(&before);
+    assert_eq!(reads_organizations(&app, &before).await.status, 200);
+    assert_eq!(
+        reads_organizations(&app, &legacy).await.status,
+        200,
+        "a token without cgen of a client never rotated lives until it expires"
+    );
+
+    let rotated = app
+        .post(&format!("/api/v1/clients/{id}/rotate-secret"), json!({}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    // Minted at once, within the same second as the rotation as often as not.
+    let after = app.client_token(&id, &secret).await;
+    assert_rotated_away(&reads_organizations(&app, &before).await);
+    assert_rotated_away(&reads_organizations(&app, &legacy).await);
+    assert_eq!(reads_organizations(&app, &after).await.status, 200);
+    // Refused before any handler runs, writes included.
+    let write = app
+        .raw(
+            Method::POST,
+            "/api/v1/organizations",
+            Some(&before),
+            Some(json!({"name": "x", "kind": "other"})),
+        )
+        .await;
+    assert_eq!(write.status, 401, "{}", write.body);
+
+    // Each rotation ends the tokens of the one before.
+    let again = app
+        .post(&format!("/api/v1/clients/{id}/rotate-secret"), json!({}))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let latest = app
+        .client_token(&id, again.body["client_secret"].as_str().unwrap())
+        .await;
+    assert_rotated_away(&reads_organizations(&app, &after).await);
+    assert_eq!(reads_organizations(&app, &latest).await.status, 200);
+    // The generation the token was issued under rides in its `cgen` claim.
+    let generations: Vec<Value> = [&before, &after, &latest]
+        .iter()
+        .map(|t| claims_of(t)["cgen"].clone())
+        .collect();
+    assert_eq!(generations, vec![json!(0), json!(1), json!(2)]);
+}
+
 both_engines!(
     machine_clients_get_tokens_and_revocation_is_immediate,
     client_bindings_are_checked,
+    rotation_ends_the_tokens_issued_before_it,
 );

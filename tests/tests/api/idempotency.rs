@@ -13,6 +13,8 @@ both_engines!(
     keys_are_per_client_per_request_and_refused_in_flight,
     two_instances_racing_with_one_key_write_once,
     expired_keys_are_purged,
+    answers_with_a_secret_are_neither_kept_nor_replayed,
+    the_migration_scrubs_the_secrets_kept_before_it,
 );
 
 async fn expired_keys_are_purged(app: TestApp) {
@@ -199,4 +201,188 @@ async fn entity_row(app: &TestApp, client: &str, key: &str, fingerprint: &str) {
         .insert(&app.db)
         .await
         .expect("insert");
+}
+
+/// A POST to `path` with a key, as `token`; the answer is checked against the spec.
+async fn send_with_key(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    key: &str,
+    body: &serde_json::Value,
+) -> crate::helpers::Resp {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    crate::conformance::check("POST", path, status.as_u16(), content_type, &body);
+    crate::helpers::Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Every idempotency record, as text: what a reader of the table would see.
+async fn idempotency_table(app: &TestApp) -> String {
+    use sea_orm::EntityTrait;
+    entity::idempotency_key::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| format!("{row:?}\n"))
+        .collect()
+}
+
+/// The retry of a completed request whose answer carried a secret: refused, the secret not
+/// shown, nothing run again.
+fn assert_not_replayed(r: &crate::helpers::Resp, secret: &str, advice: &str) {
+    r.assert_problem(409, "not_replayable");
+    assert!(r.headers.get("idempotent-replayed").is_none());
+    assert!(!r.body.to_string().contains(secret), "{}", r.body);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains(advice), "{detail}");
+}
+
+/// Answers that carry a secret (a client's creation and rotation, a webhook's creation) are
+/// not kept with their key: the table never holds the secret, and a retry with the same key
+/// neither runs the action again nor shows the secret; it is a 409 that says what to do.
+async fn answers_with_a_secret_are_neither_kept_nor_replayed(app: TestApp) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let admin = app.admin.clone();
+    let body = json!({"name": "Observatoire", "role": "anct_staff"});
+    let created = send_with_key(&app, &admin, "/api/v1/clients", "new-client", &body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["client_id"].as_str().unwrap().to_owned();
+    let secret = created.body["client_secret"].as_str().unwrap().to_owned();
+    let table = idempotency_table(&app).await;
+    assert!(table.contains("new-client"), "the key is recorded: {table}");
+    assert!(!table.contains(&secret), "the secret is kept: {table}");
+    for _ in 0..2 {
+        let retry = send_with_key(&app, &admin, "/api/v1/clients", "new-client", &body).await;
+        assert_not_replayed(&retry, &secret, "rotate-secret");
+        assert!(retry.body["detail"].as_str().unwrap().contains(&id));
+    }
+    assert_eq!(
+        entity::api_client::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1,
+        "the retries created no client"
+    );
+    // The other behaviours of a key stand: another request with it is still 422.
+    send_with_key(
+        &app,
+        &admin,
+        "/api/v1/clients",
+        "new-client",
+        &json!({"name": "Autre", "role": "anct_staff"}),
+    )
+    .await
+    .assert_problem(422, "idempotency_key_reused");
+
+    // A rotation: not kept, and its retry does not rotate again (the secret it gave works).
+    let rotate = format!("/api/v1/clients/{id}/rotate-secret");
+    let rotated = send_with_key(&app, &admin, &rotate, "rotate-1", &json!({})).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let rotated_secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    let retry = send_with_key(&app, &admin, &rotate, "rotate-1", &json!({})).await;
+    assert_not_replayed(&retry, &rotated_secret, "rotate");
+    let table = idempotency_table(&app).await;
+    assert!(!table.contains(&rotated_secret), "{table}");
+    assert!(!table.contains(&secret), "{table}");
+    let token = app.client_token(&id, &rotated_secret).await;
+
+    // A webhook subscription: its signing secret is not kept either.
+    let hook = json!({"url": "https://hooks.example.org/fabriques"});
+    let created = send_with_key(&app, &token, "/api/v1/webhooks", "hook-1", &hook).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let hook_secret = created.body["secret"].as_str().unwrap().to_owned();
+    let table = idempotency_table(&app).await;
+    assert!(table.contains("hook-1"), "{table}");
+    assert!(!table.contains(&hook_secret), "{table}");
+    let retry = send_with_key(&app, &token, "/api/v1/webhooks", "hook-1", &hook).await;
+    assert_not_replayed(&retry, &hook_secret, "webhook");
+    assert_eq!(
+        entity::webhook_subscription::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1,
+        "the retry subscribed nothing"
+    );
+}
+
+/// The records kept before answers with a secret stopped being kept lose the secret when the
+/// migration runs; the others are left as they were.
+async fn the_migration_scrubs_the_secrets_kept_before_it(app: TestApp) {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{EntityTrait, Set};
+    // Back to the schema before the migration (and whatever came after it).
+    let all = Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == "m20261202_000001_idempotency_secrets")
+        .expect("the migration");
+    let after = u32::try_from(all.len() - at).unwrap();
+    Migrator::down(&app.db, Some(after)).await.unwrap();
+    let kept = [
+        (
+            "created-client",
+            r#"{"client":{"id":"c1"},"client_id":"c1","client_secret":"fsec_kept_before"}"#,
+        ),
+        (
+            "created-hook",
+            r#"{"webhook":{"id":"w1"},"secret":"whsec_kept_before"}"#,
+        ),
+        ("created-org", r#"{"id":"o1","name":"Cerema"}"#),
+    ];
+    for (key, body) in kept {
+        let mut row =
+            fabriques_api::edge::idempotency::in_flight_row("admin:admin@test", key, "fp");
+        row.state = Set("done".into());
+        row.status = Set(Some(201));
+        row.content_type = Set(Some("application/json".into()));
+        row.body = Set(Some(body.into()));
+        row.insert(&app.db).await.unwrap();
+    }
+    Migrator::up(&app.db, None).await.unwrap();
+    let table = idempotency_table(&app).await;
+    assert!(!table.contains("fsec_kept_before"), "{table}");
+    assert!(!table.contains("whsec_kept_before"), "{table}");
+    let state = |key: &'static str| {
+        let db = app.db.clone();
+        async move {
+            entity::idempotency_key::Entity::find_by_id((
+                "admin:admin@test".to_owned(),
+                key.to_owned(),
+            ))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap()
+        }
+    };
+    for key in ["created-client", "created-hook"] {
+        let row = state(key).await;
+        assert_eq!(row.state, "not_replayable", "{row:?}");
+        assert_eq!(row.status, Some(201));
+    }
+    let org = state("created-org").await;
+    assert_eq!(org.state, "done");
+    assert_eq!(org.body.as_deref(), Some(kept[2].1));
 }

@@ -38,6 +38,11 @@ pub struct Claims {
     /// The machine client the token was issued to (`POST /oauth/token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<Uuid>,
+    /// With `cid`: the client's secret generation when the token was issued. A rotation moves
+    /// the client past it and the token stops working; a client token without it (issued
+    /// before the claim existed) counts as generation 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgen: Option<i32>,
     pub iss: String,
     pub aud: String,
     pub exp: i64,
@@ -289,6 +294,7 @@ impl JwtKeys {
             org,
             territory,
             cid: None,
+            cgen: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + ttl_secs,
@@ -309,11 +315,13 @@ impl JwtKeys {
         self.sign(&self.claims(sub.to_owned(), role, org, territory, ttl_secs))
     }
 
-    /// Mints a machine client's access token: its subject is `client:<id>` and its `cid`
-    /// claim makes every request check that the client is still active.
+    /// Mints a machine client's access token: its subject is `client:<id>`, and its `cid` and
+    /// `cgen` claims make every request check that the client is still active and has not had
+    /// its secret rotated since (`generation` is the client's current secret generation).
     pub fn mint_client(
         &self,
         client: Uuid,
+        generation: i32,
         role: Role,
         org: Option<Uuid>,
         territory: Option<Uuid>,
@@ -321,6 +329,7 @@ impl JwtKeys {
     ) -> anyhow::Result<String> {
         let mut claims = self.claims(format!("client:{client}"), role, org, territory, ttl_secs);
         claims.cid = Some(client);
+        claims.cgen = Some(generation);
         self.sign(&claims)
     }
 

@@ -63,13 +63,13 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_sync(&random(CLIENT_PREFIX)).unwrap_or_default())
 }
 
-/// The active client with this id and secret, or `None` (unknown, revoked or wrong secret:
-/// the caller is not told which).
+/// The active client with this id and secret, with its secret generation (for the token's
+/// `cgen`), or `None` (unknown, revoked or wrong secret: the caller is not told which).
 pub async fn authenticate_client(
     db: &impl sea_orm::ConnectionTrait,
     client_id: &str,
     secret: &str,
-) -> Result<Option<store::clients::Client>, ApiError> {
+) -> Result<Option<(store::clients::Client, i32)>, ApiError> {
     let found = match client_id.parse::<uuid::Uuid>() {
         Ok(id) => store::clients::row(db, id).await?,
         Err(_) => None,
@@ -84,8 +84,9 @@ pub async fn authenticate_client(
         .map_err(|e| ApiError::Internal(e.into()))?;
     match found.filter(|_| ok) {
         Some(m) => {
+            let generation = m.secret_generation;
             let c = store::clients::Client::try_from(m)?;
-            Ok((c.status == domain::ClientStatus::Active).then_some(c))
+            Ok((c.status == domain::ClientStatus::Active).then_some((c, generation)))
         }
         None => Ok(None),
     }

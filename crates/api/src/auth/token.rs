@@ -96,9 +96,18 @@ pub async fn client_row(
     Ok(client_access(req, cid).await?.map(|c| c.client))
 }
 
+/// The secret generation a machine client's token was issued under: its `cgen` claim, or 0
+/// for a token issued before the claim existed (every client starts at 0, so such a token
+/// works until the client's first rotation or its expiry, whichever comes first).
+fn generation_of(c: &Claims) -> i32 {
+    c.cgen.unwrap_or(0)
+}
+
 /// The caller's [`Access`]: the public without a token (a token that does not verify is a
-/// 401); for a machine client's token, also that the client is still active, so that revoking
-/// a client takes effect on its next request, not when its token expires.
+/// 401); for a machine client's token, also that the client is still active and that its
+/// secret was not rotated since the token was issued, so that revoking a client or rotating
+/// its secret takes effect on the next request, not when the token expires. Both come from
+/// the one read of the client's row.
 pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
     if let Some(Worked(a)) = req.extensions().get::<Worked>().cloned() {
         return Ok(a);
@@ -106,6 +115,7 @@ pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
     let access = match verified(req)? {
         None => Access::public(),
         Some(c) => {
+            let generation = generation_of(&c);
             let caller = Caller {
                 subject: c.sub,
                 role: c.role,
@@ -124,6 +134,11 @@ pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
                             "this client has been revoked".into(),
                         ));
                     };
+                    if client.client.secret_generation != generation {
+                        return Err(ApiError::Unauthorized(
+                            "this client's secret was rotated after this token was issued: get a new token with the new secret".into(),
+                        ));
+                    }
                     if client.client.organization_id == caller.organization {
                         let partnerships = if Access::needs_partnerships(&caller) {
                             client.partnerships

@@ -7,6 +7,13 @@
 //! their row under a primary key, so several instances on one database agree. Server errors
 //! (5xx), and requests refused before they ran (401, 429), are not kept: they may be retried.
 //! Keys past their retention are purged every ten minutes.
+//!
+//! An answer that carries a secret (a machine client's creation or secret rotation, a webhook
+//! subscription: every answer marked `Cache-Control: no-store`) is never kept: its record only
+//! says that the request completed (state `not_replayable`, with its status, `Location` and
+//! the advice its handler gave, see [`carrying_secret`]). A retry with the same key and
+//! request neither runs it again nor shows the secret: it is 409 `not_replayable`, whose detail
+//! says what to do instead (rotate the secret again, for instance).
 
 use std::time::Duration;
 
@@ -28,6 +35,50 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 pub const RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// After this, a request still marked in flight is taken to have died and may be retried.
 pub const IN_FLIGHT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The state of a key whose request completed with an answer that carried a secret.
+pub const NOT_REPLAYABLE: &str = "not_replayable";
+
+/// What a retry of an answer carrying a secret is told to do instead, as its handler said.
+#[derive(Clone, Debug)]
+struct Advice(String);
+
+/// Marks an answer that carries a secret: `Cache-Control: no-store`, and not kept with its
+/// `Idempotency-Key`; a retry with the key is refused (409 `not_replayable`) with `advice`:
+/// what to do instead, naming the resource (never the secret).
+pub fn carrying_secret(mut res: HttpResponse, advice: impl Into<String>) -> HttpResponse {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.extensions_mut().insert(Advice(advice.into()));
+    res
+}
+
+/// Whether the answer may not be stored (`Cache-Control: no-store`): not in our records either.
+fn no_store(headers: &header::HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+}
+
+/// The advice of an answer marked `no-store` by other means than [`carrying_secret`].
+const GENERIC_ADVICE: &str = "Read the resource it made or changed to see where it stands; repeat the action with a new key only if you mean to do it again.";
+
+/// The refusal of a retry whose first answer carried a secret.
+fn not_replayable(m: &Model) -> ApiError {
+    let status = m
+        .status
+        .map(|s| format!(" (it answered {s})"))
+        .unwrap_or_default();
+    ApiError::conflict(
+        "not_replayable",
+        format!(
+            "the request with this Idempotency-Key already ran{status}, and its answer carried a secret, which is shown only once and never kept: it is neither replayed nor run again. {}",
+            m.body.as_deref().unwrap_or(GENERIC_ADVICE)
+        ),
+    )
+}
 
 enum Reservation {
     Reserved,
@@ -126,6 +177,9 @@ async fn reserve(
                 "a request with this Idempotency-Key is still running; retry later",
             )));
         }
+        if existing.state == NOT_REPLAYABLE {
+            return Ok(Reservation::Refused(not_replayable(&existing)));
+        }
         return Ok(Reservation::Replay(existing));
     }
     Err(ApiError::conflict(
@@ -142,6 +196,35 @@ async fn release(db: &DatabaseConnection, client: &str, key: &str) {
         .await;
     if let Err(e) = res {
         tracing::warn!(error = %e, "could not release an idempotency key");
+    }
+}
+
+/// What a completed request leaves in its key's record.
+struct Kept {
+    state: &'static str,
+    status: StatusCode,
+    content_type: Option<String>,
+    location: Option<String>,
+    body: String,
+}
+
+impl Kept {
+    async fn save(self, db: &DatabaseConnection, client: &str, key: &str) {
+        use sea_orm::sea_query::Expr;
+        let saved = Entity::update_many()
+            .col_expr(Column::State, Expr::value(self.state))
+            .col_expr(Column::Status, Expr::value(i32::from(self.status.as_u16())))
+            .col_expr(Column::ContentType, Expr::value(self.content_type))
+            .col_expr(Column::Location, Expr::value(self.location))
+            .col_expr(Column::Body, Expr::value(self.body))
+            .col_expr(Column::CompletedAt, Expr::value(Utc::now()))
+            .filter(Column::Client.eq(client))
+            .filter(Column::Key.eq(key))
+            .exec(db)
+            .await;
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "could not keep the outcome of an idempotent request");
+        }
     }
 }
 
@@ -231,46 +314,38 @@ pub async fn idempotency(
         release(&db, &client, &key).await;
         return Ok(res);
     }
-    let (req, response) = res.into_parts();
-    let headers = response.headers().clone();
-    let bytes = actix_web::body::to_bytes(response.into_body())
-        .await
-        .unwrap_or_default();
-    let text = |h: HeaderName| {
+    let text = |headers: &header::HeaderMap, h: HeaderName| {
         headers
             .get(h)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let saved = Entity::update_many()
-        .col_expr(Column::State, sea_orm::sea_query::Expr::value("done"))
-        .col_expr(
-            Column::Status,
-            sea_orm::sea_query::Expr::value(i32::from(status.as_u16())),
-        )
-        .col_expr(
-            Column::ContentType,
-            sea_orm::sea_query::Expr::value(text(header::CONTENT_TYPE)),
-        )
-        .col_expr(
-            Column::Location,
-            sea_orm::sea_query::Expr::value(text(header::LOCATION)),
-        )
-        .col_expr(
-            Column::Body,
-            sea_orm::sea_query::Expr::value(String::from_utf8_lossy(&bytes).into_owned()),
-        )
-        .col_expr(
-            Column::CompletedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
-        .filter(Column::Client.eq(client.as_str()))
-        .filter(Column::Key.eq(key.as_str()))
-        .exec(db.get_ref())
-        .await;
-    if let Err(e) = saved {
-        tracing::error!(error = %e, "could not keep the response of an idempotent request");
+    let advice = res.response().extensions().get::<Advice>().cloned();
+    if advice.is_some() || no_store(res.headers()) {
+        // The answer goes out as it is; only the fact that it was given is kept.
+        let kept = Kept {
+            state: NOT_REPLAYABLE,
+            status,
+            content_type: None,
+            location: text(res.headers(), header::LOCATION),
+            body: advice.map_or_else(|| GENERIC_ADVICE.to_owned(), |a| a.0),
+        };
+        kept.save(&db, &client, &key).await;
+        return Ok(res);
     }
+    let (req, response) = res.into_parts();
+    let headers = response.headers().clone();
+    let bytes = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap_or_default();
+    let kept = Kept {
+        state: "done",
+        status,
+        content_type: text(&headers, header::CONTENT_TYPE),
+        location: text(&headers, header::LOCATION),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    kept.save(&db, &client, &key).await;
     let mut out = HttpResponse::build(status);
     for (k, v) in headers.iter() {
         if k != header::CONTENT_LENGTH {
@@ -297,7 +372,7 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
                 .name("Idempotency-Key")
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
-                .description(Some("A key of yours (1 to 255 printable ASCII characters, no space): a retry with the same key and request replays the first response; with another request it is 422; while the first still runs, 409"))
+                .description(Some("A key of yours (1 to 255 printable ASCII characters, no space): a retry with the same key and request replays the first response; with another request it is 422; while the first still runs, 409. An answer that carries a secret is never kept: the retry of such a request is 409 `not_replayable` (it does not run again)"))
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).pattern(Some(KEY_PATTERN)).build()))
                 .build(),
         ));

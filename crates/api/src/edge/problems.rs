@@ -259,6 +259,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "A request with this `Idempotency-Key` is still running.",
     ),
     (
+        "not_replayable",
+        409,
+        "A request with this `Idempotency-Key` already ran, and its answer carried a secret, which is never kept: it is neither replayed nor run again. `detail` says what to do instead (rotate the secret again, for instance).",
+    ),
+    (
         "precondition_failed",
         412,
         "`If-Match` names an ETag that is no longer current.",

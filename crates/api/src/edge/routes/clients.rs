@@ -14,6 +14,7 @@ use crate::edge::context::{Signed, Write};
 use crate::edge::error::{ApiError, ApiResult, Problem, invalid};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query};
+use crate::edge::idempotency;
 use crate::edge::params::CreationSort;
 use crate::edge::problems::{
     CachedReadProblems, ConditionalDeleteProblems, CreateProblems, ListProblems,
@@ -93,11 +94,16 @@ pub async fn list_clients(r: Signed, Query(p): Query<ClientListParams>) -> ApiRe
 }
 
 /// Create a machine client (admin). The answer holds its secret, shown this once.
+///
+/// The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
+/// create another client and does not show the secret again; it is 409 `not_replayable`,
+/// naming the client (rotate its secret if it was not stored).
 #[utoipa::path(
     tag = "clients", operation_id = "create_client",
     request_body = CreateClientRequest,
     responses(
         (status = 201, body = ClientCredentials, headers(("Location" = String, description = "URL of the new client"))),
+        (status = 409, description = "A retry with the `Idempotency-Key` of a client already created (`not_replayable`): its secret is not shown again; rotate it if it was not stored", body = Problem, content_type = "application/problem+json"),
         CreateProblems,
     ),
     security(("bearer" = []))
@@ -118,14 +124,18 @@ pub async fn create_client(w: Write, body: Json<CreateClientRequest>) -> ApiResu
         })
         .await?;
     tracing::info!(client = %c.id, role = %c.role, by = %by, "client created");
-    Ok(HttpResponse::Created()
+    let advice = format!(
+        "Client {id} exists (/api/v1/clients/{id}): if its secret was not stored, rotate it (POST /api/v1/clients/{id}/rotate-secret); to create another client, use a new key.",
+        id = c.id
+    );
+    let res = HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/clients/{}", c.id)))
-        .insert_header(("Cache-Control", "no-store"))
         .json(ClientCredentials {
             client_id: c.id,
             client: c,
             client_secret: secret,
-        }))
+        });
+    Ok(idempotency::carrying_secret(res, advice))
 }
 
 /// Read a machine client (admin).
@@ -164,14 +174,19 @@ pub async fn revoke_client(w: Write, id: web::Path<Uuid>) -> ApiResult<web::Json
     Ok(web::Json(c))
 }
 
-/// Give a machine client a new secret (admin); the old one stops working at once. Tokens
-/// already issued stay valid until they expire (15 minutes by default); revoke to stop them.
+/// Give a machine client a new secret (admin): the old secret and its tokens stop working at
+/// once.
+///
+/// A token issued before the rotation is refused on its next request (401), one issued after
+/// it works: get new tokens with the new secret. The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
+/// rotate again and does not show the secret again; it is 409 `not_replayable` (rotate again,
+/// with a new key, if the new secret was not stored).
 #[utoipa::path(
     tag = "clients", operation_id = "rotate_client_secret",
     params(("id" = Uuid, Path, description = "Client id"), IfMatchHeader),
     responses(
         (status = 200, body = ClientCredentials),
-        (status = 409, description = "The client is revoked (see `blockers`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client is revoked (`transition_refused`, see `blockers`), or this is a retry with the `Idempotency-Key` of a rotation already done (`not_replayable`): its secret is not shown again; rotate again if it was not stored", body = Problem, content_type = "application/problem+json"),
         ConditionalDeleteProblems,
     ),
     security(("bearer" = []))
@@ -188,11 +203,14 @@ pub async fn rotate_client_secret(w: Write, id: web::Path<Uuid>) -> ApiResult<Ht
         })
         .await?;
     tracing::info!(client = %c.id, "client secret rotated");
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(ClientCredentials {
-            client_id: c.id,
-            client: c,
-            client_secret: secret,
-        }))
+    let advice = format!(
+        "The secret of client {id} was rotated: if the new one was not stored, rotate it again (POST /api/v1/clients/{id}/rotate-secret) with a new key.",
+        id = c.id
+    );
+    let res = HttpResponse::Ok().json(ClientCredentials {
+        client_id: c.id,
+        client: c,
+        client_secret: secret,
+    });
+    Ok(idempotency::carrying_secret(res, advice))
 }

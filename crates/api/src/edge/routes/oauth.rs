@@ -135,7 +135,8 @@ fn credentials(req: &HttpRequest, form: &[(String, String)]) -> Result<(String, 
 /// Send `grant_type=client_credentials` as `application/x-www-form-urlencoded`, with the
 /// client id and secret in HTTP Basic authentication (or as `client_id` and `client_secret`
 /// form fields). The token is a JWT valid 15 minutes by default; ask for a new one when it
-/// expires. A revoked client's tokens stop working at once.
+/// expires. A revoked client's tokens stop working at once, and so do the tokens issued
+/// before a rotation of its secret.
 #[utoipa::path(
     tag = "oauth", operation_id = "create_token",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -207,7 +208,7 @@ pub async fn create_token(
         ));
     }
     let (client_id, secret) = credentials(&req, &form)?;
-    let Some(client) =
+    let Some((client, generation)) =
         crate::auth::secrets::authenticate_client(db.get_ref(), &client_id, &secret).await?
     else {
         return Err(oauth(
@@ -220,6 +221,7 @@ pub async fn create_token(
     let token = keys
         .mint_client(
             client.id,
+            generation,
             role,
             client.organization_id,
             client.territory_id,

@@ -13,7 +13,7 @@ use validator::Validate;
 
 use crate::config::ServiceOptions;
 use crate::edge::context::{Signed, Write};
-use crate::edge::error::{ApiError, ApiResult};
+use crate::edge::error::{ApiError, ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query};
 use crate::edge::params::CreationSort;
@@ -114,11 +114,16 @@ pub async fn list_webhooks(
 /// Subscribe to webhooks. Only a machine client's token (from `POST /oauth/token`) subscribes
 /// itself; an admin may subscribe a client by naming it. The answer holds the signing secret,
 /// shown this once. Events are delivered from now on.
+///
+/// The answer is not kept with an `Idempotency-Key`: a retry with the same key does not
+/// subscribe again and does not show the secret again; it is 409 `not_replayable`, naming the
+/// subscription (delete it and subscribe again if its secret was not stored).
 #[utoipa::path(
     tag = "webhooks", operation_id = "create_webhook",
     request_body = CreateWebhookRequest,
     responses(
         (status = 201, body = WebhookWithSecret, headers(("Location" = String, description = "URL of the new subscription"))),
+        (status = 409, description = "A retry with the `Idempotency-Key` of a subscription already made (`not_replayable`): its secret is not shown again; delete the subscription and subscribe again if it was not stored", body = Problem, content_type = "application/problem+json"),
         CreateProblems,
     ),
     security(("bearer" = []))
@@ -142,10 +147,14 @@ pub async fn create_webhook(
             Box::pin(async move { store::create(tx, &actor.access, new).await })
         })
         .await?;
-    Ok(HttpResponse::Created()
+    let advice = format!(
+        "Subscription {id} exists (/api/v1/webhooks/{id}): if its signing secret was not stored, delete it (DELETE /api/v1/webhooks/{id}) and subscribe again with a new key.",
+        id = m.id
+    );
+    let res = HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/webhooks/{}", m.id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(WebhookWithSecret { webhook: m, secret }))
+        .json(WebhookWithSecret { webhook: m, secret });
+    Ok(crate::edge::idempotency::carrying_secret(res, advice))
 }
 
 /// Read a webhook subscription.
