@@ -431,8 +431,49 @@ async fn rotation_ends_the_tokens_issued_before_it(app: TestApp) {
     assert_eq!(generations, vec![json!(0), json!(1), json!(2)]);
 }
 
+/// A flood of wrong secrets for one client: one verification at a time for that client
+/// (the others 429 at once, without spending argon2's memory), never a 500, and the right
+/// secret works as soon as the flood is over.
+async fn a_flood_of_wrong_secrets_is_throttled_per_client(app: TestApp) {
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let attempts = (0..30).map(|i| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let wrong = format!("fsec_wrong-{i}");
+            app.token_request(Some((&id, &wrong)), &[("grant_type", "client_credentials")])
+                .await
+                .status
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&429),
+        "no attempt was throttled: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&401),
+        "no attempt was verified: {statuses:?}"
+    );
+    let ok = app
+        .token_request(
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
 both_engines!(
     machine_clients_get_tokens_and_revocation_is_immediate,
     client_bindings_are_checked,
     rotation_ends_the_tokens_issued_before_it,
+    a_flood_of_wrong_secrets_is_throttled_per_client,
 );
