@@ -18,7 +18,8 @@ both_engines!(
 
 /// Follows the feed from `after` to its current end, as `token`. On PostgreSQL the feed holds
 /// back events while any transaction of the cluster is open (other tests run beside this
-/// one), so an empty page is taken for the end only once it stays empty for half a second.
+/// one, some holding a transaction open on purpose), so an empty page is taken for the end
+/// only once it stays empty for two seconds.
 async fn drain(
     app: &TestApp,
     token: &str,
@@ -39,7 +40,7 @@ async fn drain(
         let next = r.body["next_cursor"].as_str().map(str::to_owned);
         if items.is_empty() {
             empty_polls += 1;
-            if empty_polls >= 10 {
+            if empty_polls >= 40 {
                 return (out, next.or(cursor));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
