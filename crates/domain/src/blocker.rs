@@ -96,6 +96,10 @@ pub enum Blocker {
     },
     /// A revoked machine client cannot get a new secret.
     ClientRevoked,
+    /// A machine client has as many webhook subscriptions as it may.
+    WebhookLimitReached {
+        limit: u32,
+    },
     /// Other resources still refer to this one.
     StillReferenced {
         count: u32,
@@ -143,6 +147,7 @@ impl Blocker {
             Blocker::FunderNotCoFunder => "not_a_co_funder",
             Blocker::LessonsClosed { .. } => "fabrique_not_open",
             Blocker::ClientRevoked => "client_revoked",
+            Blocker::WebhookLimitReached { .. } => "webhook_limit_reached",
             Blocker::StillReferenced { .. } => "still_referenced",
         }
     }
@@ -184,6 +189,7 @@ impl Blocker {
             Blocker::ParticipationClosed { .. } => "/participation/status",
             Blocker::FunderNotAnct | Blocker::FunderNotCoFunder => "/organization_id",
             Blocker::ClientRevoked => "/status",
+            Blocker::WebhookLimitReached { .. } => "/client_id",
             Blocker::StillReferenced { .. } => "",
         }
     }
@@ -298,6 +304,10 @@ impl fmt::Display for Blocker {
             Blocker::ClientRevoked => {
                 f.write_str("a revoked client cannot get a new secret: create a new client")
             }
+            Blocker::WebhookLimitReached { limit } => write!(
+                f,
+                "a client has at most {limit} webhook subscriptions: delete one, or widen one's types"
+            ),
             Blocker::StillReferenced { count, by } => {
                 write!(f, "{count} {by} still refer to it; remove those first")
             }
@@ -366,6 +376,7 @@ impl Blocker {
             Blocker::FunderNotCoFunder,
             Blocker::LessonsClosed { current: "draft" },
             Blocker::ClientRevoked,
+            Blocker::WebhookLimitReached { limit: 10 },
             Blocker::StillReferenced {
                 count: 2,
                 by: "participations",
@@ -413,7 +424,8 @@ impl Blocker {
             Blocker::FunderNotCoFunder => 33,
             Blocker::LessonsClosed { .. } => 34,
             Blocker::ClientRevoked => 35,
-            Blocker::StillReferenced { .. } => 36,
+            Blocker::StillReferenced { .. } => 37,
+            Blocker::WebhookLimitReached { .. } => 36,
         }
     }
 }

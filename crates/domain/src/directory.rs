@@ -24,6 +24,22 @@ pub fn can_rotate(status: ClientStatus) -> Result<(), Blockers> {
     }
 }
 
+/// Webhook subscriptions a machine client may hold: each is polled and delivered to on its
+/// own, so their number is what one client costs the delivery worker.
+pub const MAX_WEBHOOKS_PER_CLIENT: u32 = 10;
+
+/// A client subscribes once more only while it holds fewer than
+/// [`MAX_WEBHOOKS_PER_CLIENT`] subscriptions.
+pub fn can_subscribe(held: u32) -> Result<(), Blockers> {
+    if held < MAX_WEBHOOKS_PER_CLIENT {
+        Ok(())
+    } else {
+        Err(Blockers::one(Blocker::WebhookLimitReached {
+            limit: MAX_WEBHOOKS_PER_CLIENT,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +49,16 @@ mod tests {
         assert!(can_delete(&[(0, "participations")]).is_ok());
         let refused = can_delete(&[(2, "partner roles"), (0, "funding lines"), (1, "seminars")]);
         assert_eq!(refused.map_err(|b| b.0.len()), Err(2));
+    }
+
+    #[test]
+    fn a_client_holds_at_most_ten_subscriptions() {
+        assert!(can_subscribe(0).is_ok());
+        assert!(can_subscribe(MAX_WEBHOOKS_PER_CLIENT - 1).is_ok());
+        assert_eq!(
+            can_subscribe(MAX_WEBHOOKS_PER_CLIENT).map_err(|b| b.0[0].code()),
+            Err("webhook_limit_reached")
+        );
     }
 
     #[test]

@@ -178,11 +178,24 @@ impl From<ref_region::Model> for RegionRef {
     }
 }
 
+/// The words of a search that are matched: distinct, the longest (the most selective) first,
+/// at most this many. Each is a `LIKE '%word%'` over the whole table.
+pub const MAX_SEARCH_WORDS: usize = 6;
+
+/// The words of `text` that a search matches (see [`MAX_SEARCH_WORDS`]).
+fn search_words(text: &str) -> Vec<String> {
+    let normalized = normalize(text);
+    let mut words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+    words.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    words.dedup();
+    words.truncate(MAX_SEARCH_WORDS);
+    words.into_iter().map(str::to_owned).collect()
+}
+
 /// `text` as a condition: each word in `search`, or (when it looks like one) a code prefix.
 fn matches<C: ColumnTrait + IntoColumnRef + Copy>(text: &str, search: C, code: C) -> Condition {
-    let words = normalize(text);
     let mut all = Condition::all();
-    for w in words.split(' ').filter(|w| !w.is_empty()) {
+    for w in search_words(text) {
         all = all.add(Expr::col(search).like(format!("%{w}%")));
     }
     let mut any = Condition::any().add(all);
@@ -420,4 +433,19 @@ pub async fn lookup(
         K::Petr | K::Other => return Ok(Lookup::NotApplicable),
     };
     Ok(found.map_or(Lookup::Unknown, Lookup::Found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_words;
+
+    #[test]
+    fn a_search_matches_at_most_six_distinct_words_the_longest_first() {
+        let many = "a b c d e f g h i j k saint saint etienne ".repeat(20);
+        let words = search_words(&many);
+        assert_eq!(words.len(), super::MAX_SEARCH_WORDS);
+        assert_eq!(&words[..2], ["etienne", "saint"]);
+        assert_eq!(search_words("Saint-Étienne"), ["etienne", "saint"]);
+        assert!(search_words("  ").is_empty());
+    }
 }

@@ -7,7 +7,8 @@ use domain::{Access, ClientStatus, DeliveryStatus, EntityType, WebhookStatus};
 use entity::webhook_delivery as delivery;
 use entity::webhook_subscription::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -221,6 +222,11 @@ pub async fn create(
             format!("no active client {client_id}"),
         ));
     }
+    let held = Entity::find()
+        .filter(Column::ClientId.eq(client_id))
+        .count(db)
+        .await?;
+    domain::directory::can_subscribe(u32::try_from(held).unwrap_or(u32::MAX))?;
     let now = Utc::now();
     let m = ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -488,7 +488,51 @@ async fn private_targets_and_other_owners_are_refused(app: TestApp) {
     .assert_problem(403, "forbidden");
 }
 
-both_engines!(private_targets_and_other_owners_are_refused);
+both_engines!(
+    private_targets_and_other_owners_are_refused,
+    a_client_holds_at_most_ten_subscriptions
+);
+
+/// The delivery worker's cost per client is bounded: the eleventh subscription is refused
+/// with its blocker, and deleting one makes room again.
+async fn a_client_holds_at_most_ten_subscriptions(app: TestApp) {
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let subscribe = |i: usize| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.raw(
+                Method::POST,
+                "/api/v1/webhooks",
+                Some(&token),
+                Some(json!({"url": format!("https://example.org/hook-{i}")})),
+            )
+            .await
+        }
+    };
+    let mut first = None;
+    for i in 0..10 {
+        let r = subscribe(i).await;
+        assert_eq!(r.status, 201, "{i}: {}", r.body);
+        first.get_or_insert(r.body["webhook"]["id"].as_str().unwrap().to_owned());
+    }
+    let r = subscribe(10).await;
+    r.assert_refused("webhook_limit_reached");
+    let first = first.unwrap();
+    let r = app
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{first}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(subscribe(11).await.status, 201);
+}
 
 async fn several_workers_deliver_each_event_once(app: TestApp) {
     let rx = receiver().await;

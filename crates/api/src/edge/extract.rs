@@ -468,49 +468,74 @@ pub fn not_blank(s: &str) -> Result<(), validator::ValidationError> {
 }
 
 /// The pattern of a link the API serves to the public (a website, a testimony's media):
-/// `https://`, a host name or IPv4 address, maybe a port, then anything but whitespace. A
-/// `javascript:`, `data:` or `file:` link in an answer is a trap for whoever renders it. The
-/// request schemas carry the same pattern (a test compares them).
-pub const HTTPS_URL_PATTERN: &str = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\S*)?$";
+/// `https://`, a host name or IPv4 address, maybe a port, then a path, query and fragment of
+/// RFC 3986 characters (non-ASCII written percent-encoded). A `javascript:`, `data:` or `file:`
+/// link in an answer is a trap for whoever renders it. The request schemas carry the same
+/// pattern (a test compares them).
+pub const HTTPS_URL_PATTERN: &str = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
 
-/// `\s` of the patterns' dialect (ECMA-262: white space and line terminators), which is not
-/// Rust's `char::is_whitespace` (U+FEFF is one, U+0085 is not).
-fn is_pattern_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
+/// RFC 3986 `pchar` minus `%` (checked apart): unreserved, sub-delims, `:` and `@`.
+fn is_pchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b)
+}
+
+/// `part` is made of bytes `ok` accepts and well-formed `%XX` escapes.
+fn uri_chars(part: &[u8], ok: impl Fn(u8) -> bool) -> bool {
+    let mut i = 0;
+    while i < part.len() {
+        if part[i] == b'%' {
+            if !(i + 2 < part.len()
+                && part[i + 1].is_ascii_hexdigit()
+                && part[i + 2].is_ascii_hexdigit())
+            {
+                return false;
+            }
+            i += 3;
+        } else if ok(part[i]) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// A URL matching [`HTTPS_URL_PATTERN`].
 pub fn https_url(s: &str) -> Result<(), validator::ValidationError> {
     let ok = s.strip_prefix("https://").is_some_and(|rest| {
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let rest = rest.as_bytes();
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(end);
-        let (host, port) = match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        let (host, port) = match authority.iter().position(|&b| b == b':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
             None => (authority, None),
+        };
+        let (before_fragment, fragment) = match tail.iter().position(|&b| b == b'#') {
+            Some(i) => (&tail[..i], Some(&tail[i + 1..])),
+            None => (tail, None),
+        };
+        let (path, query) = match before_fragment.iter().position(|&b| b == b'?') {
+            Some(i) => (&before_fragment[..i], Some(&before_fragment[i + 1..])),
+            None => (before_fragment, None),
         };
         !host.is_empty()
             && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-            && port
-                .is_none_or(|p| (1..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
-            && !tail.chars().any(is_pattern_space)
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && port.is_none_or(|p| (1..=4).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
+            && uri_chars(path, |b| is_pchar(b) || b == b'/')
+            && query.is_none_or(|q| uri_chars(q, |b| is_pchar(b) || b == b'/' || b == b'?'))
+            && fragment.is_none_or(|f| uri_chars(f, |b| is_pchar(b) || b == b'/' || b == b'?'))
     });
     if ok {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("invalid_url")
-            .with_message("must be an https:// URL (host name, optional port, no spaces)".into()))
+        Err(validator::ValidationError::new("invalid_url").with_message(
+            "must be an https:// URL: a host name, an optional port, RFC 3986 characters".into(),
+        ))
     }
 }
 
@@ -557,7 +582,8 @@ mod tests {
             "https://www.amf.asso.fr/",
             "https://cerema.fr:8443/a/b?c=d#e",
             "https://10.0.0.1/x",
-            "https://host/\u{85}",
+            "https://host/caf%C3%A9?q=a/b?c#top/x?y",
+            "https://Q:8",
         ] {
             assert!(super::https_url(ok).is_ok(), "{ok}");
         }
@@ -573,6 +599,11 @@ mod tests {
             " https://host/",
             "HTTPS://host/",
             "https://host/\u{feff}",
+            "https://Q:8#\u{b0}g",
+            "https://host/%zz",
+            "https://host/a%4",
+            "https://host/#a#b",
+            "https://host/[x]",
         ] {
             assert!(super::https_url(bad).is_err(), "{bad}");
         }

@@ -50,7 +50,7 @@ pub struct CreateOrganizationRequest {
         example = "https://www.amf.asso.fr",
         max_length = 500,
         format = "uri",
-        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+        pattern = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
     )]
     pub website: Option<String>,
 }
@@ -93,7 +93,7 @@ pub struct UpdateOrganizationRequest {
         nullable,
         max_length = 500,
         format = "uri",
-        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+        pattern = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
     )]
     pub website: Option<Option<String>>,
 }

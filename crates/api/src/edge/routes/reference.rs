@@ -22,7 +22,8 @@ crate::page_schema!(RegionRefPage, RegionRef);
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CommuneParams {
-    /// Words of the name (any case, with or without accents), or the start of the code.
+    /// Words of the name (any case, with or without accents; the 6 longest distinct ones are
+    /// matched), or the start of the code.
     #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
     #[param(example = "saint etienne", max_length = 200)]
     pub q: Option<String>,
@@ -40,7 +41,8 @@ pub struct CommuneParams {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RefParams {
-    /// Words of the name (any case, with or without accents), or the start of the code.
+    /// Words of the name (any case, with or without accents; the 6 longest distinct ones are
+    /// matched), or the start of the code.
     #[serde(default, deserialize_with = "crate::edge::params::text::<_, 200>")]
     #[param(max_length = 200)]
     pub q: Option<String>,

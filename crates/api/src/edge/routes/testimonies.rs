@@ -48,7 +48,7 @@ pub struct CreateTestimonyRequest {
     #[schema(
         max_length = 500,
         format = "uri",
-        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+        pattern = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
     )]
     pub media_url: Option<String>,
     #[validate(length(max = 5000))]
@@ -101,7 +101,7 @@ pub struct UpdateTestimonyRequest {
         nullable,
         max_length = 500,
         format = "uri",
-        pattern = "^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#]\\S*)?$"
+        pattern = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
     )]
     pub media_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
