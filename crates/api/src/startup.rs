@@ -65,6 +65,8 @@ impl Application {
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("fabriques")
             .registry(telemetry.registry.clone())
             .mask_unmatched_patterns("UNKNOWN")
+            // Swagger UI's files: not API traffic, and a pattern the middleware cannot label.
+            .exclude_regex("^/swagger-ui")
             .build()
             .map_err(|e| anyhow::anyhow!("the request metrics: {e}"))?;
         let telemetry = web::Data::new(telemetry);
