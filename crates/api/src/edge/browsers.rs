@@ -20,6 +20,17 @@ use actix_web::dev::{RequestHead, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 
+/// The methods the API serves (`OPTIONS` aside): what CORS allows a listed origin, and what
+/// the request metrics label by name.
+pub const SERVED_METHODS: [Method; 6] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
 /// Seconds a browser may keep a preflight's answer (Chromium caps it at 7,200).
 pub const PREFLIGHT_MAX_AGE: usize = 7_200;
 
@@ -108,14 +119,7 @@ fn is_listed(req: &ServiceRequest) -> bool {
 /// The CORS middleware for these listed origins.
 pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
+        .allowed_methods(SERVED_METHODS)
         .allowed_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .max_age(PREFLIGHT_MAX_AGE)

@@ -59,16 +59,7 @@ pub async fn bounded_method(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::http::Method;
-    let known = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::OPTIONS,
-    ];
-    if !known.contains(req.method()) {
+    if req.method() != Method::OPTIONS && !super::browsers::SERVED_METHODS.contains(req.method()) {
         req.head_mut().method = Method::from_bytes(b"OTHER").unwrap_or(Method::TRACE);
     }
     next.call(req).await

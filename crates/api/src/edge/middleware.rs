@@ -85,8 +85,7 @@ pub async fn request_context(
     async move {
         let started = std::time::Instant::now();
         // No database text stores NUL, and no route names one: refused before routing.
-        let nul =
-            req.path().contains('\0') || req.uri().path().to_ascii_lowercase().contains("%00");
+        let nul = req.path().contains("%00");
         let (res, tally) = if nul {
             let refused = ApiError::bad_request(
                 "invalid_path_parameter",
