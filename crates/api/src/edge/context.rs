@@ -6,7 +6,8 @@
 //! takes [`Write`] and hands its store call to [`Write::run`] or [`Write::run_on`], which
 //! check the permission, open the transaction, claim the `If-Match` version of the resource
 //! (comparing the ETag of the resource's own read function), pass the store an [`Actor`]
-//! for the journal, and commit.
+//! for the journal, and commit (with an `Idempotency-Key`, the key is kept in the same
+//! transaction: see [`super::idempotency`]).
 
 use std::ops::Deref;
 
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::etag::{IfMatch, Versioned};
+use super::idempotency::{defer, hold};
 
 /// A request's database, caller and request.
 pub struct Ctx {
@@ -151,8 +153,12 @@ impl Write {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
         let txn = self.ctx.db.begin().await?;
+        let held = match hold(&self.ctx.req, &txn).await {
+            Ok(held) => held,
+            Err(e) => return rolled_back(txn, e).await,
+        };
         let out = call(&txn, &actor).await;
-        finish(txn, out).await
+        finish(&self.ctx.req, txn, held, out).await
     }
 
     /// Like [`Write::run`], for a write on the resource `R` of id `id`: with `If-Match`, the
@@ -166,25 +172,41 @@ impl Write {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
         let txn = self.ctx.db.begin().await?;
+        let held = match hold(&self.ctx.req, &txn).await {
+            Ok(held) => held,
+            Err(e) => return rolled_back(txn, e).await,
+        };
         if let Err(e) = super::etag::claim::<R>(&txn, &actor.access, id, &self.if_match).await {
-            txn.rollback().await.ok();
-            return Err(e);
+            return rolled_back(txn, e).await;
         }
         let out = call(&txn, &actor).await;
-        finish(txn, out).await
+        finish(&self.ctx.req, txn, held, out).await
     }
 }
 
-/// Commits what succeeded, rolls back what did not.
-async fn finish<T>(txn: DatabaseTransaction, out: StoreResult<T>) -> ApiResult<T> {
+async fn rolled_back<T>(txn: DatabaseTransaction, e: ApiError) -> ApiResult<T> {
+    txn.rollback().await.ok();
+    Err(e)
+}
+
+/// Commits what succeeded, rolls back what did not. A write that holds its request's
+/// `Idempotency-Key` is not committed here: the idempotency middleware keeps the answer in the
+/// same transaction and commits both.
+async fn finish<T>(
+    req: &HttpRequest,
+    txn: DatabaseTransaction,
+    held: bool,
+    out: StoreResult<T>,
+) -> ApiResult<T> {
     match out {
+        Ok(v) if held => {
+            defer(req, txn);
+            Ok(v)
+        }
         Ok(v) => {
             txn.commit().await?;
             Ok(v)
         }
-        Err(e) => {
-            txn.rollback().await.ok();
-            Err(e.into())
-        }
+        Err(e) => rolled_back(txn, e.into()).await,
     }
 }

@@ -3,10 +3,20 @@
 //! Policy: the first response to a POST carrying a key is kept per client (the token's
 //! subject) and key for 24 hours. A retry with the same key and the same request replays it
 //! exactly (status, body, `Location`) and writes nothing; the same key with another request
-//! is 422; a retry while the first is still running is 409. Keys are reserved by inserting
-//! their row under a primary key, so several instances on one database agree. Server errors
-//! (5xx), and requests refused before they ran (401, 429), are not kept: they may be retried.
-//! Keys past their retention are purged every ten minutes.
+//! is 422. Server errors (5xx), and requests refused before they ran (401, 429), are not kept:
+//! they may be retried. Keys past their retention are purged every ten minutes.
+//!
+//! Exactly once, whatever happens to the process: a write keeps its key **in its own
+//! transaction**. The write protocol ([`crate::edge::context::Write`]) inserts the key's row as
+//! the first statement of the write's transaction ([`hold`]) and leaves the transaction open
+//! ([`defer`]); this middleware writes the answer into that row and commits both together.
+//! So the key's record exists if and only if the write committed: after a crash (kill -9, a
+//! lost connection) a retry either replays what committed or, nothing having committed, runs
+//! as if for the first time. Never `in flight` for minutes, never twice. Two requests with one
+//! key at once (one instance or several on one database) meet on the row's primary key: the
+//! second waits for the first's transaction, then replays its answer (or runs, if the first
+//! rolled back). A request that wrote nothing (refused by validation, say) keeps its answer in
+//! a row of its own after it answered.
 //!
 //! An answer that carries a secret (a machine client's creation or secret rotation, a webhook
 //! subscription: every answer marked `Cache-Control: no-store`) is never kept: its record only
@@ -14,6 +24,9 @@
 //! the advice its handler gave, see [`carrying_secret`]). A retry with the same key and
 //! request neither runs it again nor shows the secret: it is 409 `not_replayable`, whose detail
 //! says what to do instead (rotate the secret again, for instance).
+//!
+//! Records in state `in_flight` were left by versions before this one, which kept the key
+//! apart from the write: such a retry is 409 for five minutes, then runs.
 
 use std::time::Duration;
 
@@ -21,10 +34,13 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use entity::idempotency_key::{ActiveModel, Column, Entity, Model};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set, SqlErr,
+};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -80,11 +96,25 @@ fn not_replayable(m: &Model) -> ApiError {
     )
 }
 
-enum Reservation {
-    Reserved,
+/// What a retry's key already holds.
+enum Known {
     Replay(Model),
     Refused(ApiError),
 }
+
+/// The key of this request, left in its extensions for [`hold`].
+#[derive(Clone, Debug)]
+struct Slot {
+    client: String,
+    key: String,
+    fingerprint: String,
+}
+
+/// The write's transaction, left open by [`defer`] for the middleware to commit.
+struct Pending(DatabaseTransaction);
+
+/// Marks a request that found its key held by another request's committed write.
+struct Contended;
 
 fn client_of(req: &ServiceRequest) -> Option<String> {
     let claims = crate::auth::token::verified(req.request()).ok().flatten()?;
@@ -122,81 +152,71 @@ fn age(t: chrono::DateTime<Utc>) -> Duration {
     (Utc::now() - t).to_std().unwrap_or_default()
 }
 
-async fn reserve(
-    db: &DatabaseConnection,
-    client: &str,
-    key: &str,
-    fp: &str,
-) -> Result<Reservation, ApiError> {
-    for _ in 0..2 {
-        match in_flight_row(client, key, fp).insert(db).await {
-            Ok(_) => return Ok(Reservation::Reserved),
-            Err(e) if e.sql_err().is_none() => return Err(ApiError::from(e)),
-            Err(_) => {}
-        }
-        let Some(existing) = Entity::find_by_id((client.to_owned(), key.to_owned()))
-            .one(db)
-            .await?
-        else {
-            continue;
-        };
-        if age(existing.created_at) > RETENTION {
-            // Forgotten: free the key (only if nobody else did first) and reserve again.
-            Entity::delete_many()
-                .filter(Column::Client.eq(client))
-                .filter(Column::Key.eq(key))
-                .filter(Column::CreatedAt.eq(existing.created_at))
-                .exec(db)
-                .await?;
-            continue;
-        }
-        if existing.fingerprint != fp {
-            return Ok(Reservation::Refused(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
-                detail: "this Idempotency-Key was used with another request; use a new key for a new request".into(),
-            }));
-        }
-        if existing.state == "in_flight" {
-            if age(existing.created_at) > IN_FLIGHT_TIMEOUT {
-                let taken = Entity::update_many()
-                    .col_expr(
-                        Column::CreatedAt,
-                        sea_orm::sea_query::Expr::value(Utc::now()),
-                    )
-                    .filter(Column::Client.eq(client))
-                    .filter(Column::Key.eq(key))
-                    .filter(Column::CreatedAt.eq(existing.created_at))
-                    .exec(db)
-                    .await?;
-                if taken.rows_affected == 1 {
-                    return Ok(Reservation::Reserved);
-                }
-            }
-            return Ok(Reservation::Refused(ApiError::conflict(
-                "idempotency_request_in_flight",
-                "a request with this Idempotency-Key is still running; retry later",
-            )));
-        }
-        if existing.state == NOT_REPLAYABLE {
-            return Ok(Reservation::Refused(not_replayable(&existing)));
-        }
-        return Ok(Reservation::Replay(existing));
-    }
-    Err(ApiError::conflict(
+fn in_flight() -> ApiError {
+    ApiError::conflict(
         "idempotency_request_in_flight",
-        "the Idempotency-Key is contended; retry later",
-    ))
+        "a request with this Idempotency-Key is still running; retry later",
+    )
 }
 
-async fn release(db: &DatabaseConnection, client: &str, key: &str) {
-    let res = Entity::delete_many()
-        .filter(Column::Client.eq(client))
-        .filter(Column::Key.eq(key))
-        .exec(db)
-        .await;
-    if let Err(e) = res {
-        tracing::warn!(error = %e, "could not release an idempotency key");
+/// What the key already holds, if anything (a record past its retention is forgotten).
+async fn lookup(db: &DatabaseConnection, slot: &Slot) -> Result<Option<Known>, ApiError> {
+    let Some(existing) = Entity::find_by_id((slot.client.clone(), slot.key.clone()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // Forgotten (past its retention), or left in flight by an older version for longer than
+    // it could have run: free the key, unless somebody else did first.
+    let stale = existing.state == "in_flight" && age(existing.created_at) > IN_FLIGHT_TIMEOUT;
+    if age(existing.created_at) > RETENTION || stale {
+        Entity::delete_many()
+            .filter(Column::Client.eq(&slot.client))
+            .filter(Column::Key.eq(&slot.key))
+            .filter(Column::CreatedAt.eq(existing.created_at))
+            .exec(db)
+            .await?;
+        return Ok(None);
     }
+    if existing.fingerprint != slot.fingerprint {
+        return Ok(Some(Known::Refused(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used with another request; use a new key for a new request".into(),
+        })));
+    }
+    Ok(Some(match existing.state.as_str() {
+        "in_flight" => Known::Refused(in_flight()),
+        NOT_REPLAYABLE => Known::Refused(not_replayable(&existing)),
+        _ => Known::Replay(existing),
+    }))
+}
+
+/// In a write's transaction, as its first statement: holds the request's key (if it has one)
+/// so that the key's record commits, or not, with the write. `Ok(false)` without a key. When
+/// another request with the key committed first, the write must not run: the error says so
+/// and the middleware answers what that request answered.
+pub async fn hold(req: &HttpRequest, txn: &DatabaseTransaction) -> Result<bool, ApiError> {
+    let Some(slot) = req.extensions().get::<Slot>().cloned() else {
+        return Ok(false);
+    };
+    match in_flight_row(&slot.client, &slot.key, &slot.fingerprint)
+        .insert(txn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            req.extensions_mut().insert(Contended);
+            Err(in_flight())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Leaves a write's committed-to-be transaction (whose key [`hold`] holds) to the middleware,
+/// which keeps the answer in it and commits.
+pub fn defer(req: &HttpRequest, txn: DatabaseTransaction) {
+    req.extensions_mut().insert(Pending(txn));
 }
 
 /// What a completed request leaves in its key's record.
@@ -209,26 +229,50 @@ struct Kept {
 }
 
 impl Kept {
-    async fn save(self, db: &DatabaseConnection, client: &str, key: &str) {
+    /// Completes the record [`hold`] wrote, in the write's transaction.
+    async fn complete(self, txn: &DatabaseTransaction, slot: &Slot) -> Result<(), ApiError> {
         use sea_orm::sea_query::Expr;
-        let saved = Entity::update_many()
+        let done = Entity::update_many()
             .col_expr(Column::State, Expr::value(self.state))
             .col_expr(Column::Status, Expr::value(i32::from(self.status.as_u16())))
             .col_expr(Column::ContentType, Expr::value(self.content_type))
             .col_expr(Column::Location, Expr::value(self.location))
             .col_expr(Column::Body, Expr::value(self.body))
             .col_expr(Column::CompletedAt, Expr::value(Utc::now()))
-            .filter(Column::Client.eq(client))
-            .filter(Column::Key.eq(key))
-            .exec(db)
-            .await;
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "could not keep the outcome of an idempotent request");
+            .filter(Column::Client.eq(&slot.client))
+            .filter(Column::Key.eq(&slot.key))
+            .exec(txn)
+            .await?;
+        if done.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(ApiError::Internal(anyhow::anyhow!(
+                "the idempotency record held by the write is missing"
+            )))
+        }
+    }
+
+    /// Keeps the answer of a request that wrote nothing, in a record of its own (unless a
+    /// request with the same key got there first).
+    async fn insert(self, db: &DatabaseConnection, slot: &Slot) {
+        let mut row = in_flight_row(&slot.client, &slot.key, &slot.fingerprint);
+        row.state = Set(self.state.into());
+        row.status = Set(Some(i32::from(self.status.as_u16())));
+        row.content_type = Set(self.content_type);
+        row.location = Set(self.location);
+        row.body = Set(Some(self.body));
+        row.completed_at = Set(Some(Utc::now()));
+        match row.insert(db).await {
+            Ok(_) => {}
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not keep the answer of an idempotent request")
+            }
         }
     }
 }
 
-/// An in-flight reservation, as the middleware writes it (for tests of the in-flight case).
+/// An in-flight reservation, as the write protocol writes it (for tests of the in-flight case).
 pub fn in_flight_row(client: &str, key: &str, fingerprint: &str) -> ActiveModel {
     ActiveModel {
         client: Set(client.to_owned()),
@@ -259,6 +303,13 @@ fn replay(m: Model) -> HttpResponse {
         res.insert_header((header::LOCATION, loc));
     }
     res.body(m.body.unwrap_or_default())
+}
+
+fn header_text(headers: &header::HeaderMap, h: HeaderName) -> Option<String> {
+    headers
+        .get(h)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// The middleware: a no-op for anything but a POST with an `Idempotency-Key` and a valid token.
@@ -292,67 +343,82 @@ pub async fn idempotency(
         Ok(b) => b,
         Err(_) => return Ok(req.into_response(ApiError::PayloadTooLarge.error_response())),
     };
-    let fp = fingerprint(&req, &body);
-    req.set_payload(bytes_to_payload(body));
-    match reserve(&db, &client, &key, &fp).await {
-        Ok(Reservation::Reserved) => {}
-        Ok(Reservation::Replay(m)) => return Ok(req.into_response(replay(m))),
-        Ok(Reservation::Refused(e)) | Err(e) => return Ok(req.into_response(e.error_response())),
-    }
-    let res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => {
-            release(&db, &client, &key).await;
-            return Err(e);
-        }
+    let slot = Slot {
+        client,
+        key,
+        fingerprint: fingerprint(&req, &body),
     };
+    req.set_payload(bytes_to_payload(body));
+    match lookup(&db, &slot).await {
+        Ok(None) => {}
+        Ok(Some(Known::Replay(m))) => return Ok(req.into_response(replay(m))),
+        Ok(Some(Known::Refused(e))) | Err(e) => return Ok(req.into_response(e.error_response())),
+    }
+    req.extensions_mut().insert(slot.clone());
+    // On an error the request, and the transaction it may hold, are dropped: rolled back.
+    let res = next.call(req).await?.map_into_boxed_body();
+    let pending = res.request().extensions_mut().remove::<Pending>();
+    if pending.is_none() && res.request().extensions().contains::<Contended>() {
+        // Another request with this key committed first: answer what it answered.
+        return Ok(match lookup(&db, &slot).await {
+            Ok(Some(Known::Replay(m))) => res.into_response(replay(m)),
+            Ok(Some(Known::Refused(e))) | Err(e) => res.into_response(e.error_response()),
+            Ok(None) => res,
+        });
+    }
     let status = res.status();
     if status.is_server_error()
         || status == StatusCode::UNAUTHORIZED
         || status == StatusCode::TOO_MANY_REQUESTS
     {
-        release(&db, &client, &key).await;
+        // Not kept; a write's transaction, if any, is rolled back as `pending` drops.
         return Ok(res);
     }
-    let text = |headers: &header::HeaderMap, h: HeaderName| {
-        headers
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
     let advice = res.response().extensions().get::<Advice>().cloned();
-    if advice.is_some() || no_store(res.headers()) {
+    let (res, kept) = if advice.is_some() || no_store(res.headers()) {
         // The answer goes out as it is; only the fact that it was given is kept.
         let kept = Kept {
             state: NOT_REPLAYABLE,
             status,
             content_type: None,
-            location: text(res.headers(), header::LOCATION),
+            location: header_text(res.headers(), header::LOCATION),
             body: advice.map_or_else(|| GENERIC_ADVICE.to_owned(), |a| a.0),
         };
-        kept.save(&db, &client, &key).await;
-        return Ok(res);
-    }
-    let (req, response) = res.into_parts();
-    let headers = response.headers().clone();
-    let bytes = actix_web::body::to_bytes(response.into_body())
-        .await
-        .unwrap_or_default();
-    let kept = Kept {
-        state: "done",
-        status,
-        content_type: text(&headers, header::CONTENT_TYPE),
-        location: text(&headers, header::LOCATION),
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    };
-    kept.save(&db, &client, &key).await;
-    let mut out = HttpResponse::build(status);
-    for (k, v) in headers.iter() {
-        if k != header::CONTENT_LENGTH {
-            out.append_header((k.clone(), v.clone()));
+        (res, kept)
+    } else {
+        let (req, response) = res.into_parts();
+        let headers = response.headers().clone();
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        let kept = Kept {
+            state: "done",
+            status,
+            content_type: header_text(&headers, header::CONTENT_TYPE),
+            location: header_text(&headers, header::LOCATION),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        let mut out = HttpResponse::build(status);
+        for (k, v) in headers.iter() {
+            if k != header::CONTENT_LENGTH {
+                out.append_header((k.clone(), v.clone()));
+            }
         }
-    }
-    Ok(ServiceResponse::new(req, out.body(bytes)))
+        (ServiceResponse::new(req, out.body(bytes)), kept)
+    };
+    let Some(Pending(txn)) = pending else {
+        kept.insert(&db, &slot).await;
+        return Ok(res);
+    };
+    // The answer and the write commit together, or neither does (and the client is told).
+    let committed = match kept.complete(&txn, &slot).await {
+        Ok(()) => txn.commit().await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    Ok(match committed {
+        Ok(()) => res,
+        Err(e) => res.into_response(e.error_response()),
+    })
 }
 
 /// Documents the header and its 409 and 422 answers on every POST under /api/v1.
