@@ -128,6 +128,32 @@ pub struct FabriqueFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+impl FabriqueFilter {
+    /// The selection as a canonical text: the same for the same selection however the request
+    /// wrote it (list values in any order, repeated or not), different for different ones.
+    pub fn canonical(&self) -> String {
+        fn set<T: std::fmt::Debug>(values: &[T]) -> Vec<String> {
+            let mut out: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+            out.sort();
+            out.dedup();
+            out
+        }
+        format!(
+            "ids={:?} statuses={:?} theme={:?} programmes={:?} years={:?} territories={:?} organizations={:?} regions={:?} q={:?} updated_since={:?}",
+            set(&self.ids),
+            set(&self.statuses),
+            self.theme,
+            set(&self.programmes),
+            set(&self.years),
+            set(&self.territories),
+            set(&self.organizations),
+            set(&self.regions),
+            self.q,
+            self.updated_since,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParticipationFilter {
     pub fabriques: Vec<Uuid>,

@@ -80,6 +80,38 @@ async fn the_map_is_geojson_and_counts_what_it_cannot_place(app: TestApp) {
     app.get("/api/v1/map/territories?fabrique=nope")
         .await
         .assert_problem(400, "invalid_query");
+
+    // A selection is bounded: a value given twice counts once, more than 100 are refused.
+    let twice = format!("fabrique={0}&fabrique={0},{0}", run.fabrique);
+    let r = app.get(&format!("/api/v1/map/territories?{twice}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["territories"], 2, "{}", r.body);
+    let many = |n: usize| {
+        (0..n)
+            .map(|_| run.fabrique.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let r = app
+        .get(&format!("/api/v1/map/territories?fabrique={}", many(100)))
+        .await;
+    assert_eq!(r.body["territories"], 2, "{}", r.body);
+    let r = app
+        .get(&format!("/api/v1/map/territories?fabrique={}", many(101)))
+        .await;
+    r.assert_problem(400, "invalid_query");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("at most 100"),
+        "{}",
+        r.body
+    );
+    let status = (0..101)
+        .map(|_| "running")
+        .collect::<Vec<_>>()
+        .join("&status=");
+    app.get(&format!("/api/v1/fabriques?status={status}"))
+        .await
+        .assert_problem(400, "invalid_query");
 }
 
 both_engines!(the_map_is_geojson_and_counts_what_it_cannot_place);

@@ -491,6 +491,32 @@ async fn figures_are_cached_until_a_write(app: TestApp) {
     assert_eq!(cache_status(&b1).as_deref(), Some("fabriques; fwd=miss"));
     let b2 = app.raw(Method::GET, breakdown, Some(&analyst), None).await;
     assert_eq!(cache_status(&b2).as_deref(), Some("fabriques; hit"));
+    // The entry is the selection, not the query's text: the same selection written another
+    // way (values reordered, repeated, parameters swapped) is the same entry; another one not.
+    let written = |q: &str| {
+        let (app, analyst) = (&app, analyst.clone());
+        let path = format!("/api/v1/stats/breakdown?{q}");
+        async move { app.raw(Method::GET, &path, Some(&analyst), None).await }
+    };
+    let s1 = written("by=status&status=draft,running").await;
+    assert_eq!(s1.status, 200, "{}", s1.body);
+    assert_eq!(cache_status(&s1).as_deref(), Some("fabriques; fwd=miss"));
+    for q in [
+        "status=running,draft&by=status",
+        "status=running&status=draft&status=running&by=status",
+    ] {
+        let again = written(q).await;
+        assert_eq!(
+            cache_status(&again).as_deref(),
+            Some("fabriques; hit"),
+            "{q}"
+        );
+        assert_eq!(again.body, s1.body, "{q}");
+    }
+    let other = written("by=region&status=draft,running").await;
+    assert_eq!(cache_status(&other).as_deref(), Some("fabriques; fwd=miss"));
+    let other = written("by=status&status=draft").await;
+    assert_eq!(cache_status(&other).as_deref(), Some("fabriques; fwd=miss"));
     // A write through the API invalidates every entry.
     let created = app
         .post(

@@ -48,6 +48,7 @@ pub fn apply(doc: &mut Value) {
     required(doc);
     request_rules(doc);
     no_nul(doc);
+    list_limits(doc);
     problem_codes(doc);
     headers(doc);
     tags(doc);
@@ -327,6 +328,37 @@ fn no_nul(doc: &mut Value) {
             if let Some(v) = op.get_mut("parameters") {
                 walk(v, false);
             }
+        }
+    }
+}
+
+/// Every list query parameter takes at most [`MAX_LIST_ITEMS`] values, as
+/// [`crate::edge::params::list`] enforces.
+///
+/// [`MAX_LIST_ITEMS`]: crate::edge::params::MAX_LIST_ITEMS
+fn list_limits(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for parameter in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
+        .flatten()
+        .filter(|p| p["in"] == "query")
+    {
+        let schema = &mut parameter["schema"];
+        let array = match &schema["type"] {
+            Value::String(t) => t == "array",
+            Value::Array(ts) => ts.iter().any(|t| t == "array"),
+            _ => false,
+        };
+        if let (true, Some(o)) = (array, schema.as_object_mut()) {
+            o.insert(
+                "maxItems".into(),
+                json!(crate::edge::params::MAX_LIST_ITEMS),
+            );
         }
     }
 }

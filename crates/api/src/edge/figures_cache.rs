@@ -2,7 +2,8 @@
 //! for the same figures again does not make the database aggregate every seminar again.
 //!
 //! Policy:
-//! - An entry is keyed by the request (path, query string, and what the caller may see) and
+//! - An entry is keyed by the figures asked for, the selection as parsed (the same however the
+//!   query writes it: values in another order or repeated), and what the caller may see; it is
 //!   stored with the data version read *before* it was computed
 //!   ([`store::events::data_version`]: the latest journal entry). It is served only
 //!   while the version is unchanged, so a write committed through the API makes the next

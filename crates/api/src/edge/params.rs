@@ -13,26 +13,37 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult, FieldProblem};
 
+/// The most values a list parameter takes (the document's `maxItems`).
+pub const MAX_LIST_ITEMS: usize = 100;
+
 /// A list parameter: comma-separated or repeated values (the extractor joins repeats with
-/// commas), each parsed as `T`. An empty item (`status=`, `a,,b`) is refused like any other
-/// bad item: the document's item schema does not admit it.
+/// commas), each parsed as `T`, at most [`MAX_LIST_ITEMS`] of them; a value given twice counts
+/// once. An empty item (`status=`, `a,,b`) is refused like any other bad item: the document's
+/// item schema does not admit it.
 pub fn list<'de, D, T>(de: D) -> Result<Option<Vec<T>>, D::Error>
 where
     D: Deserializer<'de>,
-    T: DeserializeOwned,
+    T: DeserializeOwned + PartialEq,
 {
     let Some(raw) = Option::<String>::deserialize(de)? else {
         return Ok(None);
     };
-    raw.split(',')
-        .map(|item| {
-            if item.is_empty() {
-                return Err(serde::de::Error::custom("an empty item"));
-            }
-            T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(item))
-        })
-        .collect::<Result<Vec<T>, _>>()
-        .map(Some)
+    let mut out: Vec<T> = Vec::new();
+    for (n, item) in raw.split(',').enumerate() {
+        if n >= MAX_LIST_ITEMS {
+            return Err(serde::de::Error::custom(format!(
+                "at most {MAX_LIST_ITEMS} values"
+            )));
+        }
+        if item.is_empty() {
+            return Err(serde::de::Error::custom("an empty item"));
+        }
+        let value = T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(item))?;
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// A text filter of at most `MAX` characters (as the parameter's `maxLength` says): trimmed;

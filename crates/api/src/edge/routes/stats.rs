@@ -18,12 +18,16 @@ crate::selection_params!(
     StatsParams {}
 );
 
-/// What the figures depend on: the request, and what the caller may see.
-fn cache_key(r: &crate::edge::context::Ctx) -> String {
+/// What the figures depend on: the figures asked for, the selection as parsed (so a query
+/// written another way hits the same entry), and what the caller may see.
+fn cache_key(
+    r: &crate::edge::context::Ctx,
+    figures: &str,
+    filter: &domain::query::FabriqueFilter,
+) -> String {
     format!(
-        "{}?{} {}",
-        r.req.path(),
-        r.req.query_string(),
+        "{figures} {} {}",
+        filter.canonical(),
         store::stats::audience(r.access()),
     )
 }
@@ -45,7 +49,7 @@ pub async fn get_stats_overview(
 ) -> ApiResult<HttpResponse> {
     let filter = p.filter()?;
     cache
-        .json(r.db(), cache_key(&r), || async {
+        .json(r.db(), cache_key(&r, "overview", &filter), || async {
             Ok(store::stats::overview(r.db(), r.access(), &filter).await?)
         })
         .await
@@ -101,8 +105,10 @@ pub async fn get_stats_breakdown(
     r.access().require(Permission::ReadStats)?;
     let filter = p.filter()?;
     cache
-        .json(r.db(), cache_key(&r), || async {
-            Ok(store::stats::breakdown(r.db(), r.access(), &filter, p.by).await?)
-        })
+        .json(
+            r.db(),
+            cache_key(&r, &format!("breakdown by {:?}", p.by), &filter),
+            || async { Ok(store::stats::breakdown(r.db(), r.access(), &filter, p.by).await?) },
+        )
         .await
 }
