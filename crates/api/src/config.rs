@@ -172,6 +172,13 @@ pub struct ServiceOptions {
     /// Timeout of one delivery attempt, in milliseconds.
     #[arg(long, env = "FABRIQUES_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// CSV exports the instance streams at once; one more is 503 `exports_busy`.
+    #[arg(long, env = "FABRIQUES_EXPORTS_CONCURRENCY", default_value_t = 4)]
+    pub exports_concurrency: usize,
+    /// CSV exports one caller (a token's subject, or an IP address) streams at once; one more
+    /// is 429 `too_many_exports`.
+    #[arg(long, env = "FABRIQUES_EXPORTS_PER_CALLER", default_value_t = 2)]
+    pub exports_per_caller: usize,
     /// Seconds a computed figure (`/stats/overview`, `/stats/breakdown`) may be served from the
     /// instance's cache while no write was journalled since; 0 turns the cache off.
     #[arg(long, env = "FABRIQUES_STATS_CACHE_SECONDS", default_value_t = 30)]

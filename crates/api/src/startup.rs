@@ -59,6 +59,10 @@ impl Application {
         let figures = web::Data::new(crate::edge::figures_cache::FiguresCache::new(
             options.stats_cache_seconds,
         ));
+        let exports = web::Data::new(crate::edge::exports_gate::ExportsGate::new(
+            options.exports_concurrency,
+            options.exports_per_caller,
+        ));
         let cors_origins = options.cors_origins.clone();
         let metrics_on = crate::edge::metrics::enabled(&options);
         let telemetry = crate::telemetry::Telemetry::new()?;
@@ -94,6 +98,7 @@ impl Application {
                 .app_data(keys.clone())
                 .app_data(options.clone())
                 .app_data(figures.clone())
+                .app_data(exports.clone())
                 .app_data(known.clone())
                 .app_data(spec_json.clone())
                 .app_data(telemetry.clone())

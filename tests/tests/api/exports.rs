@@ -291,10 +291,62 @@ async fn no_exported_cell_runs_as_a_formula(app: TestApp) {
     }
 }
 
+/// Exports are bounded work: while the database holds them up (a lock, here), a caller gets
+/// at most 2 at once (429 `too_many_exports`) and the instance 4 (503 `exports_busy`), both
+/// with `Retry-After`, refused before any row is read; permits come back when streams end.
+async fn exports_at_once_are_bounded_per_caller_and_overall(app: TestApp) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    running_fabrique(&app, 2).await;
+    // Hold the exports up. On SQLite the test's handle is the server's one connection: an
+    // open transaction on it keeps every export waiting. On PostgreSQL, a lock on the table.
+    let lock = app.db.begin().await.unwrap();
+    if !app.url.starts_with("sqlite") {
+        lock.execute_unprepared("LOCK TABLE fabriques IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let path = "/api/v1/exports/fabriques.csv";
+    let analyst = app.token(Role::Analyst, None, None);
+    let staff = app.token(Role::AnctStaff, None, None);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let r = fetch(&app, path, None).await;
+        assert_eq!(r.status(), 200);
+        held.push(r);
+    }
+    let refused = fetch(&app, path, None).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "2");
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(problem["code"], "too_many_exports", "{problem}");
+    for token in [&analyst, &app.admin] {
+        let r = fetch(&app, path, Some(token)).await;
+        assert_eq!(r.status(), 200);
+        held.push(r);
+    }
+    let busy = fetch(&app, path, Some(&staff)).await;
+    assert_eq!(busy.status(), 503);
+    assert!(busy.headers().contains_key("retry-after"));
+    let problem: serde_json::Value = busy.json().await.unwrap();
+    assert_eq!(problem["code"], "exports_busy", "{problem}");
+    // The lock goes: every held export completes, and the permits come back.
+    lock.rollback().await.unwrap();
+    for r in held {
+        let text = r.text().await.unwrap();
+        assert!(text.lines().count() >= 2, "{text}");
+    }
+    for _ in 0..3 {
+        let r = fetch(&app, path, Some(&staff)).await;
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap();
+    }
+}
+
 both_engines!(
     exports_are_csv_with_the_rows_the_lists_show,
     a_long_export_streams_every_row_once,
     no_exported_cell_runs_as_a_formula,
+    exports_at_once_are_bounded_per_caller_and_overall,
 );
 
 /// A dataset's column names.

@@ -111,6 +111,15 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// 429 (this caller) or 503 (the whole instance, `overall`): a bounded kind of work
+    /// (exports) is at its limit; retry after `retry_after` seconds.
+    #[error("{detail}")]
+    Busy {
+        code: &'static str,
+        detail: String,
+        overall: bool,
+        retry_after: u64,
+    },
     /// 503: the database is unreachable, read-only, full, or timed out; retry later. The
     /// cause is logged, never sent. Carries `Retry-After`.
     #[error("{fault}")]
@@ -149,7 +158,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::Busy { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -182,7 +192,8 @@ impl ApiError {
             ApiError::Unprocessable { .. } => "The request cannot be processed",
             ApiError::OAuth { .. } => "Token request refused",
             ApiError::TooManyRequests { .. } => "Too many requests",
-            ApiError::Unavailable { .. } => "Service unavailable",
+            ApiError::Busy { overall: false, .. } => "Too many requests",
+            ApiError::Unavailable { .. } | ApiError::Busy { .. } => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -263,8 +274,10 @@ impl ResponseError for ApiError {
             }
             ApiError::OAuth { error, .. } if *error == "invalid_client" => StatusCode::UNAUTHORIZED,
             ApiError::OAuth { .. } => StatusCode::BAD_REQUEST,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } | ApiError::Busy { overall: false, .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::Unavailable { .. } | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -296,7 +309,7 @@ impl ResponseError for ApiError {
         }
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
-            ApiError::TooManyRequests { retry_after } => {
+            ApiError::TooManyRequests { retry_after } | ApiError::Busy { retry_after, .. } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::Unavailable { fault, .. } => {

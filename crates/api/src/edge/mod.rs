@@ -8,6 +8,7 @@ pub mod context;
 pub mod contract;
 pub mod error;
 pub mod etag;
+pub mod exports_gate;
 pub mod extract;
 pub mod figures_cache;
 pub mod idempotency;

@@ -295,6 +295,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "The caller's quota for this minute is spent (see `Retry-After`).",
     ),
     (
+        "too_many_exports",
+        429,
+        "This caller already runs as many CSV exports as it may at once (2 by default): retry when one has finished (see `Retry-After`).",
+    ),
+    (
         "internal_error",
         500,
         "Our fault: the cause is logged; quote the request id.",
@@ -303,6 +308,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "database_unavailable",
         503,
         "The database cannot be reached, refuses writes (read-only), is full, or gave up on a statement (timeout): retry after `Retry-After` seconds. `/health/ready` answers it too.",
+    ),
+    (
+        "exports_busy",
+        503,
+        "The instance already runs as many CSV exports as it may at once (4 by default): retry after `Retry-After` seconds.",
     ),
 ];
 

@@ -111,7 +111,7 @@ pub fn denied(out: &SimpleOutput) -> HttpResponse {
     res
 }
 
-/// Documents 429 on every operation.
+/// Documents 429 on every operation (unless it documents its own, naming more causes).
 pub fn document(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::header::HeaderBuilder;
@@ -142,6 +142,11 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
         {
             continue;
         }
-        op.responses.responses.append(&mut problems.clone());
+        for (status, response) in &problems {
+            op.responses
+                .responses
+                .entry(status.clone())
+                .or_insert_with(|| response.clone());
+        }
     }
 }

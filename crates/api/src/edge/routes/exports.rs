@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::edge::context::Public;
 use crate::edge::error::{ApiError, ApiResult, Problem};
+use crate::edge::exports_gate::ExportsGate;
 use crate::edge::extract::Query;
 use crate::edge::problems::ListProblems;
 
@@ -95,6 +96,20 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(bytes))
 }
 
+/// Who an export counts against: a token's subject, or for the public the peer's address.
+fn caller(r: &Public) -> String {
+    match r.access().caller() {
+        Some(c) => format!("token:{}", c.subject),
+        None => format!(
+            "ip:{}",
+            r.req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default()
+        ),
+    }
+}
+
 /// Export a dataset as CSV: `fabriques`, `participations`, `seminars`, `roadmap_actions`,
 /// `territories` (all of them; no filter) or `funding_lines` (`funding:read`). The filters
 /// select Fabriques as `GET /fabriques` does; the rows are those the caller may see (for the
@@ -103,7 +118,9 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
 /// does not see is left out. Public datasets are open data under the Licence Ouverte 2.0
 /// (`Link: rel="license"`). A text cell that a spreadsheet would read as a formula (starting
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return, and not a plain number) is written
-/// with a leading `'`. Column definitions: `docs/data-dictionary.md`.
+/// with a leading `'`. Column definitions: `docs/data-dictionary.md`. At most 2 exports run at once
+/// per caller (429 `too_many_exports`) and 4 per instance (503 `exports_busy`), by default;
+/// both say when to retry (`Retry-After`).
 #[utoipa::path(
     tag = "exports", operation_id = "export_csv",
     params(("dataset" = Dataset, Path, description = "The dataset"), ExportParams),
@@ -113,6 +130,8 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
             ("Link" = String, description = "`<https://www.etalab.gouv.fr/licence-ouverte-open-licence/>; rel=\"license\"` when the file is open data (a public dataset)")
         )),
         (status = 404, description = "No such dataset", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests: this caller already runs as many exports as it may at once (`too_many_exports`), or its quota for this minute is spent (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The server runs as many exports as it may at once (`exports_busy`), or the database is unavailable (`database_unavailable`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         ListProblems
     ),
     security((), ("bearer" = []))
@@ -120,6 +139,7 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
 #[get("/exports/{dataset}.csv")]
 pub async fn export_csv(
     r: Public,
+    gate: web::Data<ExportsGate>,
     dataset: web::Path<String>,
     Query(p): Query<ExportParams>,
 ) -> ApiResult<HttpResponse> {
@@ -148,8 +168,13 @@ pub async fn export_csv(
         first.extend_from_slice("\u{feff}".as_bytes());
     }
     first.extend_from_slice(&write_rows(separator, &[header])?);
-    let rows = store::exports::rows(r.db().clone(), &access, dataset, &p.filter()?)
-        .map(move |batch| write_rows(separator, &batch.map_err(ApiError::from)?));
+    let filter = p.filter()?;
+    // Held until the last row is written or the client goes away.
+    let permit = gate.admit(caller(&r))?;
+    let rows = store::exports::rows(r.db().clone(), &access, dataset, &filter).map(move |batch| {
+        let _held = &permit;
+        write_rows(separator, &batch.map_err(ApiError::from)?)
+    });
     let body = futures_util::stream::once(async move { Ok::<_, ApiError>(Bytes::from(first)) })
         .chain(rows);
     let mut res = HttpResponse::Ok();
