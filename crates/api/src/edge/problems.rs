@@ -256,7 +256,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     (
         "idempotency_request_in_flight",
         409,
-        "A request with this `Idempotency-Key` is still running.",
+        "A request with this `Idempotency-Key` is still running (a record left by a version before the key was kept in the write's transaction), or two requests with one key raced: retry.",
     ),
     (
         "not_replayable",
