@@ -80,6 +80,9 @@ impl Application {
         let keys = web::Data::new(Arc::new(keys));
         let known = web::Data::new(KnownRoutes::from_document(crate::edge::openapi::COMMITTED)?);
         let spec_json = web::Data::new(SpecJson(crate::edge::openapi::COMMITTED));
+        let writes = web::Data::new(crate::edge::guard::WriteRoutes::from_document(
+            crate::edge::openapi::COMMITTED,
+        )?);
         let data_db = web::Data::new(db.clone());
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(
@@ -100,6 +103,7 @@ impl Application {
                 .app_data(figures.clone())
                 .app_data(exports.clone())
                 .app_data(known.clone())
+                .app_data(writes.clone())
                 .app_data(spec_json.clone())
                 .app_data(telemetry.clone())
                 // The idempotency middleware reads bodies up to the API's own limit.
@@ -138,6 +142,7 @@ impl Application {
                     }
                 })
                 .default_service(web::to(fallback))
+                .wrap(from_fn(crate::edge::guard::guard))
                 .wrap(from_fn(crate::edge::idempotency::idempotency))
                 .wrap(Condition::new(rate_limited, limiter))
                 .wrap(from_fn(crate::edge::browsers::head_as_get))

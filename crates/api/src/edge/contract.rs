@@ -49,6 +49,7 @@ pub fn apply(doc: &mut Value) {
     request_rules(doc);
     no_nul(doc);
     list_limits(doc);
+    super::guard::document(doc);
     problem_codes(doc);
     headers(doc);
     tags(doc);

@@ -11,6 +11,7 @@ pub mod etag;
 pub mod exports_gate;
 pub mod extract;
 pub mod figures_cache;
+pub mod guard;
 pub mod idempotency;
 pub mod metrics;
 pub mod middleware;
