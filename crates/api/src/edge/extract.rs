@@ -669,6 +669,66 @@ mod tests {
         }
     }
 
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Dated {
+        on: Option<Day>,
+        #[serde(default, deserialize_with = "double_option")]
+        until: Option<Option<Day>>,
+        since: Option<Instant>,
+    }
+
+    #[test]
+    fn dates_and_instants_name_their_field_and_code() {
+        let problem = |r: Result<Dated, ApiError>| match r {
+            Err(e) => {
+                let p = e.problem();
+                (
+                    p.status,
+                    p.errors[0].pointer.clone(),
+                    p.errors[0].code.clone(),
+                )
+            }
+            Ok(_) => (0, String::new(), "ok".into()),
+        };
+        let body = |s: &str| problem(parse_json(s.as_bytes()));
+        assert_eq!(body(r#"{"on": "2027-02-01", "until": null}"#).2, "ok");
+        assert_eq!(
+            body(r#"{"on": "2026-1-1"}"#),
+            (422, "/on".into(), "invalid_date".into())
+        );
+        assert_eq!(
+            body(r#"{"until": "1999-12-31"}"#),
+            (422, "/until".into(), "out_of_range".into())
+        );
+        assert_eq!(
+            body(r#"{"on": 20270201}"#),
+            (422, "/on".into(), "invalid_type".into())
+        );
+        assert_eq!(
+            body(r#"{"since": "0000-01-01T00:00:00Z"}"#),
+            (422, "/since".into(), "out_of_range".into())
+        );
+        let query = |s: &str| problem(parse_query(s));
+        assert_eq!(query("since=1970-01-01T00:00:00Z").2, "ok");
+        assert_eq!(
+            query("since=-4714-01-01T00:00:00Z"),
+            (400, "/since".into(), "invalid_date_time".into())
+        );
+        assert_eq!(
+            query("on=2027-02-30"),
+            (400, "/on".into(), "invalid_date".into())
+        );
+        // Only a deserializer's own `[code] ` prefix names a code.
+        assert_eq!(
+            coded("[out_of_range] `x` is late"),
+            Some(("out_of_range", "`x` is late"))
+        );
+        assert_eq!(coded("[Not a code] x"), None);
+        assert_eq!(coded("invalid type: string"), None);
+    }
+
     #[test]
     fn a_key_named_twice_is_refused() {
         let e = parse_json::<serde_json::Value>(br#"{"a": {"b": 1, "b": 2}}"#).unwrap_err();
