@@ -33,7 +33,7 @@ pub use blocker::{Blocker, Blockers};
 pub use codes::{
     CodeError, DepartmentCode, InseeCode, RegionCode, Siren, TerritoryCode, TerritoryKind,
 };
-pub use dates::{BoundsError, TerritoryBounds, default_end};
+pub use dates::{BoundsError, DateError, TerritoryBounds, default_end, parse_day, parse_instant};
 pub use fabrique::{FabriqueAction, FabriqueFacts, FabriqueStatus, ParticipationCounts};
 pub use organization::{OrganizationKind, PartnerRole};
 pub use participation::{ParticipationAction, ParticipationFacts, ParticipationStatus};

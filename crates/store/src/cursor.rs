@@ -45,11 +45,8 @@ pub fn decode(text: &str, kind: KeyKind) -> Option<Cursor> {
     let key = match (kind, d.k) {
         (KeyKind::None, _) => None,
         (KeyKind::Text, Some(k)) => Some(CursorKey::Text(k)),
-        (KeyKind::Time, Some(k)) => Some(CursorKey::Time(
-            chrono::DateTime::parse_from_rfc3339(&k)
-                .ok()?
-                .with_timezone(&chrono::Utc),
-        )),
+        // Held to the rule of the instants the API takes: a cursor is a request's too.
+        (KeyKind::Time, Some(k)) => Some(CursorKey::Time(domain::parse_instant(&k).ok()?)),
         (KeyKind::Number, Some(k)) => Some(CursorKey::Number(k.parse().ok()?)),
         (_, None) => return None,
     };
@@ -71,5 +68,30 @@ mod tests {
         assert!(decode(&text, KeyKind::Time).is_none());
         assert!(decode("not a cursor", KeyKind::None).is_none());
         assert!(decode("", KeyKind::None).is_none());
+    }
+
+    #[test]
+    fn a_time_key_is_an_instant_as_the_api_takes_them() {
+        let c = Cursor {
+            key: Some(CursorKey::Time(
+                chrono::DateTime::parse_from_rfc3339("2026-11-28T09:00:00.123456789Z")
+                    .unwrap()
+                    .to_utc(),
+            )),
+            id: Uuid::nil(),
+        };
+        assert_eq!(decode(&encode(&c), KeyKind::Time), Some(c));
+        let forged = |k: &str| {
+            let json = serde_json::json!({"k": k, "id": Uuid::nil()}).to_string();
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        };
+        assert!(decode(&forged("2026-11-28T09:00:00+01:00"), KeyKind::Time).is_some());
+        for bad in [
+            "0000-01-01T00:00:00Z",
+            "2026-11-28 09:00:00Z",
+            "-4714-01-01T00:00:00Z",
+        ] {
+            assert!(decode(&forged(bad), KeyKind::Time).is_none(), "{bad}");
+        }
     }
 }

@@ -164,3 +164,111 @@ fn every_link_field_declares_the_https_pattern() {
     }
     assert_eq!(seen, 4, "website and media_url, on create and update");
 }
+
+/// Every schema of `format: date` or `date-time` a request carries: the properties of the body
+/// schemas the operations refer to (directly or through other schemas) and the parameters,
+/// each with where it is and its description (a parameter's own).
+pub fn request_dates(doc: &serde_json::Value) -> Vec<(String, serde_json::Value, String)> {
+    use serde_json::Value;
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                    out.extend(r.strip_prefix("#/components/schemas/").map(str::to_owned));
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    fn dated(v: &Value, at: String, out: &mut Vec<(String, Value, String)>) {
+        match v {
+            Value::Object(o) => {
+                if matches!(
+                    o.get("format").and_then(Value::as_str),
+                    Some("date" | "date-time")
+                ) {
+                    let description = o["description"].as_str().unwrap_or_default().to_owned();
+                    out.push((at.clone(), v.clone(), description));
+                }
+                for (k, v) in o {
+                    dated(
+                        v,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    dated(v, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            refs(&op["requestBody"], &mut todo);
+            refs(&op["parameters"], &mut todo);
+            let at = format!("{} {path}", method.to_uppercase());
+            dated(&op["requestBody"], format!("{at} requestBody"), &mut out);
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if matches!(p["schema"]["format"].as_str(), Some("date" | "date-time")) {
+                    let description = p["description"].as_str().unwrap_or_default().to_owned();
+                    out.push((
+                        format!("{at} {}", p["name"]),
+                        p["schema"].clone(),
+                        description,
+                    ));
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            let schema = &doc["components"]["schemas"][&name];
+            refs(schema, &mut todo);
+            dated(schema, format!("#/components/schemas/{name}"), &mut out);
+        }
+    }
+    out
+}
+
+/// Every calendar day and every instant a request carries declares the pattern of what the
+/// server's parsers take (`domain::dates`) and says the range in its description.
+#[test]
+fn every_date_declares_the_pattern_of_its_range() {
+    use domain::dates::{DAY_PATTERN, FIRST_DAY, INSTANT_PATTERN, LAST_DAY};
+    let doc = fabriques_api::edge::openapi::document();
+    let (mut days, mut instants) = (Vec::new(), Vec::new());
+    for (at, schema, description) in request_dates(&doc) {
+        if schema["format"] == "date" {
+            assert_eq!(schema["pattern"], DAY_PATTERN, "{at}");
+            for day in [FIRST_DAY, LAST_DAY] {
+                assert!(
+                    description.contains(&day.to_string()),
+                    "{at}: {description}"
+                );
+            }
+            days.push(at);
+        } else {
+            assert_eq!(schema["pattern"], INSTANT_PATTERN, "{at}");
+            assert!(
+                description.contains("0001 to 9999") && description.contains("offset"),
+                "{at}: {description}"
+            );
+            instants.push(at);
+        }
+    }
+    assert_eq!(days.len(), 11, "the dates of the request bodies: {days:#?}");
+    assert_eq!(
+        instants.len(),
+        13,
+        "the updated_since of the lists: {instants:#?}"
+    );
+}

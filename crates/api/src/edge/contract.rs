@@ -18,6 +18,11 @@
 //! - No text a request carries may hold the NUL character, and a body's text that may not be
 //!   empty may not be blank: every free string of a request body or parameter says so with a
 //!   pattern ([`NO_NUL`], [`NOT_BLANK`]).
+//! - A calendar day or an instant a request carries is held to what the server takes
+//!   ([`domain::parse_day`], [`domain::parse_instant`]): its `format: date` or `date-time` gets
+//!   the pattern of the range ([`domain::dates::DAY_PATTERN`],
+//!   [`domain::dates::INSTANT_PATTERN`]) and its
+//!   description says it ([`dates`]).
 //! - What a request body's fields must satisfy together, or a field beyond its type, as the
 //!   domain checks it ([`request_rules`]): the official codes of a territory by its kind, the
 //!   bindings of a machine client by its role, both coordinates or neither.
@@ -47,6 +52,7 @@ pub fn apply(doc: &mut Value) {
     tiers(doc);
     required(doc);
     request_rules(doc);
+    dates(doc);
     no_nul(doc);
     list_limits(doc);
     super::guard::document(doc);
@@ -360,6 +366,104 @@ fn list_limits(doc: &mut Value) {
                 "maxItems".into(),
                 json!(crate::edge::params::MAX_LIST_ITEMS),
             );
+        }
+    }
+}
+
+/// What the description of a request's calendar day says, after its own.
+pub fn day_rule() -> String {
+    format!(
+        "A day from {} to {}, written `YYYY-MM-DD`.",
+        domain::dates::FIRST_DAY,
+        domain::dates::LAST_DAY
+    )
+}
+
+/// What the description of a request's instant says, after its own.
+pub const INSTANT_RULE: &str =
+    "RFC 3339 with its offset (`Z` or `±HH:MM`), in the years 0001 to 9999.";
+
+/// The pattern and the sentence of a schema of `format: date` or `date-time`.
+fn date_rule(schema: &Map<String, Value>) -> Option<(&'static str, String)> {
+    match schema.get("format").and_then(Value::as_str) {
+        Some("date") => Some((domain::dates::DAY_PATTERN, day_rule())),
+        Some("date-time") => Some((domain::dates::INSTANT_PATTERN, INSTANT_RULE.to_owned())),
+        _ => None,
+    }
+}
+
+fn add_sentence(o: &mut Map<String, Value>, sentence: &str) {
+    let said = o
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim_end();
+    let description = if said.is_empty() {
+        sentence.to_owned()
+    } else {
+        format!("{said} {sentence}")
+    };
+    o.insert("description".into(), json!(description));
+}
+
+/// Gives every calendar day and instant of the requests (the body schemas they refer to, and
+/// the parameters) the pattern of what the server takes, and says it in the description
+/// (a parameter's own). `format` alone admits `0000-01-01` and `9999-12-31`.
+fn dates(doc: &mut Value) {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some((pattern, sentence)) = date_rule(o) {
+                    o.insert("pattern".into(), json!(pattern));
+                    add_sentence(o, &sentence);
+                }
+                o.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let requests = {
+        let mut requests: Vec<&Value> = Vec::new();
+        for op in operations(doc) {
+            requests.push(&op["requestBody"]);
+            requests.push(&op["parameters"]);
+        }
+        let empty = Map::new();
+        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
+        reachable(all, &requests)
+    };
+    let schemas = schemas(doc);
+    for name in &requests {
+        if let Some(schema) = schemas.get_mut(name) {
+            walk(schema);
+        }
+    }
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(v) = op.get_mut("requestBody") {
+            walk(v);
+        }
+        let Some(parameters) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter_map(Value::as_object_mut) {
+            let rule = parameter
+                .get("schema")
+                .and_then(Value::as_object)
+                .and_then(date_rule);
+            if let Some((pattern, sentence)) = rule {
+                if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
+                    schema.insert("pattern".into(), json!(pattern));
+                }
+                add_sentence(parameter, &sentence);
+            }
         }
     }
 }

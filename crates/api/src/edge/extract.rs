@@ -82,19 +82,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let pointer = to_pointer(&e.path().to_string());
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let code = if msg.starts_with("unknown field") {
-            "unknown_field"
+        let msg = msg.split(" at line ").next().unwrap_or(&msg);
+        let (code, detail) = if msg.starts_with("unknown field") {
+            ("unknown_field", msg)
         } else if msg.starts_with("missing field") {
-            "required"
+            ("required", msg)
         } else {
-            "invalid_type"
+            coded(msg).unwrap_or(("invalid_type", msg))
         };
         // serde reports a missing or unknown field at its parent: name the field itself.
-        let pointer = match (code, field_in(&msg)) {
+        let pointer = match (code, field_in(msg)) {
             ("required", Some(f)) => format!("{pointer}/{f}"),
             _ => pointer,
         };
-        let detail = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
         ApiError::Validation(vec![FieldProblem::new(pointer, code, detail)])
     })
 }
@@ -331,15 +331,15 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
         } else {
             path
         };
-        let code = if msg.starts_with("unknown field") {
-            "unknown_parameter"
+        let (code, detail) = if msg.starts_with("unknown field") {
+            ("unknown_parameter", msg.as_str())
         } else {
-            "invalid_parameter"
+            coded(&msg).unwrap_or(("invalid_parameter", msg.as_str()))
         };
         ApiError::BadRequest {
             code: "invalid_query",
-            detail: format!("query parameter `{name}`: {msg}"),
-            errors: vec![FieldProblem::new(format!("/{name}"), code, msg)],
+            detail: format!("query parameter `{name}`: {detail}"),
+            errors: vec![FieldProblem::new(format!("/{name}"), code, detail)],
         }
     })
 }
@@ -539,6 +539,66 @@ pub fn https_url(s: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
+/// A deserializer's error that names the code of its field error: the JSON and query
+/// extractors read it back with [`coded`] (any other error is `invalid_type` in a body,
+/// `invalid_parameter` in a query).
+fn coded_error<E: serde::de::Error>(code: &str, detail: std::fmt::Arguments) -> E {
+    E::custom(format!("[{code}] {detail}"))
+}
+
+/// The code and the detail of an error made by [`coded_error`].
+fn coded(msg: &str) -> Option<(&str, &str)> {
+    let rest = msg.strip_prefix('[')?;
+    let (code, detail) = rest.split_once("] ")?;
+    code.bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'_')
+        .then_some((code, detail))
+}
+
+/// A calendar day of a request, body field or query parameter: `YYYY-MM-DD` exactly, a day
+/// that exists, from 2000-01-01 to 2099-12-31 ([`domain::parse_day`]). Anything else is the
+/// field's `invalid_date` or `out_of_range`. Its fields declare `format: date`; the document
+/// adds the pattern ([`domain::dates::DAY_PATTERN`], by `contract`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub chrono::NaiveDate);
+
+impl From<Day> for chrono::NaiveDate {
+    fn from(d: Day) -> Self {
+        d.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(de)?;
+        domain::parse_day(&s)
+            .map(Day)
+            .map_err(|e| coded_error(e.code(), format_args!("`{s}` {e}")))
+    }
+}
+
+/// An instant of a request (`updated_since`): RFC 3339 with its offset, a year from 0001 to
+/// 9999 ([`domain::parse_instant`]); anything else is the field's `invalid_date_time` or
+/// `out_of_range`. Its parameters declare `format: date-time`; the document adds the pattern
+/// ([`domain::dates::INSTANT_PATTERN`], by `contract`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant(pub chrono::DateTime<chrono::Utc>);
+
+impl From<Instant> for chrono::DateTime<chrono::Utc> {
+    fn from(t: Instant) -> Self {
+        t.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(de)?;
+        domain::parse_instant(&s)
+            .map(Instant)
+            .map_err(|e| coded_error(e.code(), format_args!("`{s}` {e}")))
+    }
+}
+
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -607,6 +667,66 @@ mod tests {
         ] {
             assert!(super::https_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Dated {
+        on: Option<Day>,
+        #[serde(default, deserialize_with = "double_option")]
+        until: Option<Option<Day>>,
+        since: Option<Instant>,
+    }
+
+    #[test]
+    fn dates_and_instants_name_their_field_and_code() {
+        let problem = |r: Result<Dated, ApiError>| match r {
+            Err(e) => {
+                let p = e.problem();
+                (
+                    p.status,
+                    p.errors[0].pointer.clone(),
+                    p.errors[0].code.clone(),
+                )
+            }
+            Ok(_) => (0, String::new(), "ok".into()),
+        };
+        let body = |s: &str| problem(parse_json(s.as_bytes()));
+        assert_eq!(body(r#"{"on": "2027-02-01", "until": null}"#).2, "ok");
+        assert_eq!(
+            body(r#"{"on": "2026-1-1"}"#),
+            (422, "/on".into(), "invalid_date".into())
+        );
+        assert_eq!(
+            body(r#"{"until": "1999-12-31"}"#),
+            (422, "/until".into(), "out_of_range".into())
+        );
+        assert_eq!(
+            body(r#"{"on": 20270201}"#),
+            (422, "/on".into(), "invalid_type".into())
+        );
+        assert_eq!(
+            body(r#"{"since": "0000-01-01T00:00:00Z"}"#),
+            (422, "/since".into(), "out_of_range".into())
+        );
+        let query = |s: &str| problem(parse_query(s));
+        assert_eq!(query("since=1970-01-01T00:00:00Z").2, "ok");
+        assert_eq!(
+            query("since=-4714-01-01T00:00:00Z"),
+            (400, "/since".into(), "invalid_date_time".into())
+        );
+        assert_eq!(
+            query("on=2027-02-30"),
+            (400, "/on".into(), "invalid_date".into())
+        );
+        // Only a deserializer's own `[code] ` prefix names a code.
+        assert_eq!(
+            coded("[out_of_range] `x` is late"),
+            Some(("out_of_range", "`x` is late"))
+        );
+        assert_eq!(coded("[Not a code] x"), None);
+        assert_eq!(coded("invalid type: string"), None);
     }
 
     #[test]

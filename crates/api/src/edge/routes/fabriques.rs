@@ -3,7 +3,6 @@
 use ::store::events::Event;
 use ::store::fabriques::{self as store, Fabrique, Partner};
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use chrono::NaiveDate;
 use domain::fabrique::{FabriqueChanges, NewFabrique, check_bounds, check_dates};
 use domain::query::FabriqueFilter;
 use domain::{FabriqueAction, FabriqueStatus, PartnerRole, Permission, TerritoryBounds};
@@ -15,7 +14,7 @@ use validator::Validate;
 use crate::edge::context::{Public, Signed, Write};
 use crate::edge::error::{ApiError, ApiResult, Problem, invalid};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
-use crate::edge::extract::{Json, Query, double_option};
+use crate::edge::extract::{Day, Json, Query, double_option};
 use crate::edge::params::{CreationSort, FabriqueSort, RegionParam};
 use crate::edge::problems::{
     CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, CreateProblems,
@@ -55,9 +54,11 @@ pub struct CreateFabriqueRequest {
     #[validate(range(min = 1, max = 100))]
     #[schema(minimum = 1, maximum = 100)]
     pub max_territories: Option<u32>,
-    pub planned_start: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub planned_start: Option<Day>,
     /// Planned end, after the planned start; defaults to 12 months after the actual start.
-    pub end_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<Day>,
 }
 
 impl TryFrom<CreateFabriqueRequest> for NewFabrique {
@@ -70,7 +71,9 @@ impl TryFrom<CreateFabriqueRequest> for NewFabrique {
         )
         .map_err(|e| errors.push(e))
         .ok();
-        if let Err(e) = check_dates(r.planned_start, r.end_date) {
+        let planned_start = r.planned_start.map(Into::into);
+        let end_date = r.end_date.map(Into::into);
+        if let Err(e) = check_dates(planned_start, end_date) {
             errors.push(e);
         }
         match bounds {
@@ -80,8 +83,8 @@ impl TryFrom<CreateFabriqueRequest> for NewFabrique {
                 description: r.description.unwrap_or_default(),
                 programme_id: r.programme_id,
                 bounds,
-                planned_start: r.planned_start,
-                end_date: r.end_date,
+                planned_start,
+                end_date,
             }),
             _ => Err(invalid(errors)),
         }
@@ -119,11 +122,11 @@ pub struct UpdateFabriqueRequest {
     #[schema(minimum = 1, maximum = 100)]
     pub max_territories: Option<u32>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(nullable)]
-    pub planned_start: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub planned_start: Option<Option<Day>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(nullable)]
-    pub end_date: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<Option<Day>>,
 }
 
 impl From<UpdateFabriqueRequest> for FabriqueChanges {
@@ -135,8 +138,8 @@ impl From<UpdateFabriqueRequest> for FabriqueChanges {
             programme_id: r.programme_id,
             min_territories: r.min_territories,
             max_territories: r.max_territories,
-            planned_start: r.planned_start,
-            end_date: r.end_date,
+            planned_start: r.planned_start.map(|d| d.map(Into::into)),
+            end_date: r.end_date.map(|d| d.map(Into::into)),
         }
     }
 }
@@ -144,9 +147,9 @@ impl From<UpdateFabriqueRequest> for FabriqueChanges {
 crate::list_params! {
     FabriqueListParams sort FabriqueSort = FabriqueSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Statuses, comma-separated or repeated. Drafts only for ANCT and analysts.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode, example = json!(["running", "completed"]))]
@@ -199,7 +202,7 @@ impl FabriqueListParams {
             organizations: self.organization.clone().unwrap_or_default(),
             regions: crate::edge::params::regions(&self.region),
             q: self.q.clone(),
-            updated_since: self.updated_since,
+            updated_since: self.updated_since.map(Into::into),
         })
     }
 }

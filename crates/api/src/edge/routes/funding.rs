@@ -78,9 +78,9 @@ impl From<UpdateFundingLineRequest> for FundingLineChanges {
 crate::list_params! {
     FundingListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Kinds, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -106,7 +106,7 @@ pub async fn list_funding_lines(
     r.access().require(Permission::ReadFunding)?;
     let filter = FundingFilter {
         kinds: p.kind.clone().unwrap_or_default(),
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
     };
     Ok(r.page(store::list(r.db(), r.access(), *id, &filter, &p.page()?).await?))
 }

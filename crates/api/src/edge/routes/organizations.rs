@@ -112,9 +112,9 @@ impl From<UpdateOrganizationRequest> for OrganizationChanges {
 crate::list_params! {
     OrganizationListParams sort NameSort = NameSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Kinds, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -145,7 +145,7 @@ pub async fn list_organizations(
     let filter = OrganizationFilter {
         kinds: p.kind.clone().unwrap_or_default(),
         q: p.q.clone(),
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
     };
     Ok(r.page(store::list(r.db(), &filter, &p.page()?).await?))
 }

@@ -105,9 +105,9 @@ impl From<UpdateParticipationRequest> for ParticipationChanges {
 crate::list_params! {
     ParticipationListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Statuses, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode, example = json!(["applied", "accepted"]))]
@@ -129,7 +129,7 @@ impl ParticipationListParams {
             fabriques: self.fabrique.clone().unwrap_or_default(),
             territories: self.territory.clone().unwrap_or_default(),
             statuses: self.status.clone().unwrap_or_default(),
-            updated_since: self.updated_since,
+            updated_since: self.updated_since.map(Into::into),
         }
     }
 }

@@ -76,9 +76,9 @@ impl From<UpdateProgrammeRequest> for ProgrammeChanges {
 crate::list_params! {
     ProgrammeListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Only active (true) or inactive (false) programmes.
         active: Option<bool>,
     }
@@ -98,7 +98,7 @@ pub async fn list_programmes(
 ) -> ApiResult<HttpResponse> {
     let filter = ProgrammeFilter {
         active: p.active,
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
     };
     Ok(r.page(store::list(r.db(), &filter, &p.page()?).await?))
 }

@@ -3,7 +3,6 @@
 
 use ::store::roadmaps::{self as store, Action, Roadmap};
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use chrono::NaiveDate;
 use domain::Permission;
 use domain::roadmap::{
     ActionChanges, ActionStatus, Adoption, NewAction, RoadmapAction, RoadmapDraft, RoadmapKind,
@@ -17,7 +16,7 @@ use validator::Validate;
 use crate::edge::context::{Signed, Write};
 use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
-use crate::edge::extract::{Json, double_option};
+use crate::edge::extract::{Day, Json, double_option};
 use crate::edge::problems::{
     CachedReadProblems, ConditionalDeleteProblems, ConditionalWriteProblems, ReadProblems,
     WriteProblems,
@@ -75,7 +74,8 @@ pub struct CreateRoadmapActionRequest {
     )]
     #[schema(min_length = 1, max_length = 100)]
     pub horizon: Option<String>,
-    pub due_on: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Day>,
     /// In euro cents, 0 or more.
     #[validate(range(min = 0, max = 100_000_000_000_000i64))]
     #[schema(minimum = 0, maximum = 100_000_000_000_000i64)]
@@ -90,7 +90,7 @@ impl From<CreateRoadmapActionRequest> for NewAction {
             description: r.description.unwrap_or_default(),
             lead: r.lead,
             horizon: r.horizon,
-            due_on: r.due_on,
+            due_on: r.due_on.map(Into::into),
             estimated_cost_cents: r.estimated_cost_cents,
             status: r.status.unwrap_or(ActionStatus::Planned),
         }
@@ -125,8 +125,8 @@ pub struct UpdateRoadmapActionRequest {
     #[schema(nullable, min_length = 1, max_length = 100)]
     pub horizon: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(nullable)]
-    pub due_on: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Option<Day>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(range(min = 0, max = 100_000_000_000_000i64))]
     #[schema(nullable, minimum = 0, maximum = 100_000_000_000_000i64)]
@@ -141,7 +141,7 @@ impl From<UpdateRoadmapActionRequest> for ActionChanges {
             description: r.description,
             lead: r.lead,
             horizon: r.horizon,
-            due_on: r.due_on,
+            due_on: r.due_on.map(|d| d.map(Into::into)),
             estimated_cost_cents: r.estimated_cost_cents,
             status: r.status,
         }
@@ -154,7 +154,8 @@ impl From<UpdateRoadmapActionRequest> for ActionChanges {
 pub struct RoadmapTransitionRequest {
     pub action: RoadmapAction,
     /// Required to adopt; not in the future.
-    pub adoption_date: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub adoption_date: Option<Day>,
     /// Required to adopt.
     #[validate(
         length(min = 1, max = 300),
@@ -351,7 +352,7 @@ pub async fn create_roadmap_transition(
 ) -> ApiResult<web::Json<Roadmap>> {
     let (id, action) = (*id, body.0.action);
     let adoption = Adoption {
-        date: body.0.adoption_date,
+        date: body.0.adoption_date.map(Into::into),
         reference: body.0.adoption_reference.map(|r| r.trim().to_owned()),
     };
     w.run_on::<Roadmap, _, _>(store::permission_of(action), id, move |tx, actor| {

@@ -3,7 +3,6 @@
 
 use ::store::seminars::{self as store, Owner, Seminar};
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::NaiveDate;
 use domain::Permission;
 use domain::query::SeminarFilter;
 use domain::seminar::{
@@ -18,7 +17,7 @@ use validator::Validate;
 use crate::edge::context::{Signed, Write};
 use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
-use crate::edge::extract::{Json, Query, double_option};
+use crate::edge::extract::{Day, Json, Query, double_option};
 use crate::edge::params::CreationSort;
 use crate::edge::problems::{
     CachedReadProblems, ConditionalWriteProblems, ReadProblems, WriteProblems,
@@ -33,7 +32,8 @@ pub struct CreateSeminarRequest {
     #[validate(range(min = 1, max = 4))]
     #[schema(minimum = 1, maximum = 4)]
     pub number: u32,
-    pub scheduled_on: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub scheduled_on: Day,
     /// Defaults to "ANCT, Paris" for an intersite seminar.
     #[validate(
         length(min = 1, max = 300),
@@ -49,7 +49,7 @@ impl From<CreateSeminarRequest> for NewSeminar {
     fn from(r: CreateSeminarRequest) -> Self {
         NewSeminar {
             number: r.number,
-            scheduled_on: r.scheduled_on,
+            scheduled_on: r.scheduled_on.into(),
             place: r.place,
             mode: r.mode.unwrap_or(SeminarMode::InPerson),
         }
@@ -60,7 +60,8 @@ impl From<CreateSeminarRequest> for NewSeminar {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSeminarRequest {
-    pub scheduled_on: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub scheduled_on: Option<Day>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(
         length(min = 1, max = 300),
@@ -78,7 +79,7 @@ pub struct UpdateSeminarRequest {
 impl From<UpdateSeminarRequest> for SeminarChanges {
     fn from(r: UpdateSeminarRequest) -> Self {
         SeminarChanges {
-            scheduled_on: r.scheduled_on,
+            scheduled_on: r.scheduled_on.map(Into::into),
             place: r.place,
             mode: r.mode,
             summary: r.summary,
@@ -89,9 +90,9 @@ impl From<UpdateSeminarRequest> for SeminarChanges {
 crate::list_params! {
     SeminarListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Kinds, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -108,7 +109,7 @@ impl SeminarListParams {
         SeminarFilter {
             kinds: self.kind.clone().unwrap_or_default(),
             statuses: self.status.clone().unwrap_or_default(),
-            updated_since: self.updated_since,
+            updated_since: self.updated_since.map(Into::into),
         }
     }
 }

@@ -172,9 +172,9 @@ impl TryFrom<UpdateTerritoryRequest> for TerritoryChanges {
 crate::list_params! {
     TerritoryListParams sort NameSort = NameSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Kinds, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -220,7 +220,7 @@ pub async fn list_territories(
         departments: p.department.iter().flatten().map(|d| d.0.clone()).collect(),
         regions: crate::edge::params::regions(&p.region),
         q: p.q.clone(),
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
     };
     Ok(r.page(store::list(r.db(), &filter, &p.page()?).await?))
 }

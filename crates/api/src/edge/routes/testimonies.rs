@@ -2,7 +2,6 @@
 
 use ::store::testimonies::{self as store, Testimony};
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
 use domain::Permission;
 use domain::query::TestimonyFilter;
 use domain::testimony::{NewTestimony, TestimonyChanges};
@@ -14,7 +13,7 @@ use validator::Validate;
 use crate::edge::context::{Public, Write};
 use crate::edge::error::ApiResult;
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
-use crate::edge::extract::{Json, Query, double_option};
+use crate::edge::extract::{Day, Json, Query, double_option};
 use crate::edge::params::CreationSort;
 use crate::edge::problems::{
     CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, LookupProblems,
@@ -54,7 +53,8 @@ pub struct CreateTestimonyRequest {
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
     pub quote: Option<String>,
-    pub given_on: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub given_on: Option<Day>,
     /// Default false.
     pub published: Option<bool>,
 }
@@ -67,7 +67,7 @@ impl From<CreateTestimonyRequest> for NewTestimony {
             role: r.role,
             media_url: r.media_url,
             quote: r.quote,
-            given_on: r.given_on,
+            given_on: r.given_on.map(Into::into),
             published: r.published.unwrap_or(false),
         }
     }
@@ -109,8 +109,8 @@ pub struct UpdateTestimonyRequest {
     #[schema(nullable, max_length = 5000)]
     pub quote: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(nullable)]
-    pub given_on: Option<Option<NaiveDate>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub given_on: Option<Option<Day>>,
     pub published: Option<bool>,
 }
 
@@ -122,7 +122,7 @@ impl From<UpdateTestimonyRequest> for TestimonyChanges {
             role: r.role,
             media_url: r.media_url,
             quote: r.quote,
-            given_on: r.given_on,
+            given_on: r.given_on.map(|d| d.map(Into::into)),
             published: r.published,
         }
     }
@@ -131,9 +131,9 @@ impl From<UpdateTestimonyRequest> for TestimonyChanges {
 crate::list_params! {
     TestimonyListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Fabrique ids (on `/testimonies`).
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -148,7 +148,7 @@ impl TestimonyListParams {
         TestimonyFilter {
             fabriques: self.fabrique.clone().unwrap_or_default(),
             published: self.published,
-            updated_since: self.updated_since,
+            updated_since: self.updated_since.map(Into::into),
         }
     }
 }

@@ -98,9 +98,9 @@ impl From<UpdateWorkingGroupMemberRequest> for MemberChanges {
 crate::list_params! {
     WorkingGroupListParams sort CreationSort = CreationSort::CreatedAt;
     {
-        /// Only what changed at or after this instant (RFC 3339), for synchronisation.
+        /// Only what changed at or after this instant, for synchronisation.
         #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
-        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+        updated_since: Option<crate::edge::extract::Instant>,
         /// Categories, comma-separated or repeated.
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
@@ -126,7 +126,7 @@ pub async fn list_working_group_members(
 ) -> ApiResult<HttpResponse> {
     let filter = MemberFilter {
         categories: p.category.clone().unwrap_or_default(),
-        updated_since: p.updated_since,
+        updated_since: p.updated_since.map(Into::into),
     };
     Ok(r.page(store::list(r.db(), r.access(), *id, &filter, &p.page()?).await?))
 }
