@@ -15,6 +15,7 @@ mod m20261128_000008_wider_region;
 mod m20261128_000009_programme_index;
 mod m20261202_000001_idempotency_secrets;
 mod m20261202_000002_client_secret_generation;
+mod m20261202_000003_reference_search;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_programme_index::Migration),
             Box::new(m20261202_000001_idempotency_secrets::Migration),
             Box::new(m20261202_000002_client_secret_generation::Migration),
+            Box::new(m20261202_000003_reference_search::Migration),
         ]
     }
 }

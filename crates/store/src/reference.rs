@@ -4,10 +4,11 @@
 use domain::TerritoryKind;
 use domain::query::{Cursor, CursorKey, PageRequest};
 use entity::{ref_commune, ref_department, ref_epci, ref_region};
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -192,36 +193,102 @@ fn search_words(text: &str) -> Vec<String> {
     words.into_iter().map(str::to_owned).collect()
 }
 
-/// `text` as a condition: each word in `search`, or (when it looks like one) a code prefix.
-fn matches<C: ColumnTrait + IntoColumnRef + Copy>(text: &str, search: C, code: C) -> Condition {
-    let mut all = Condition::all();
-    for w in search_words(text) {
-        all = all.add(Expr::col(search).like(format!("%{w}%")));
-    }
-    let mut any = Condition::any().add(all);
+/// A reference table's search: its `search` and code columns, and (SQLite) the FTS5 table
+/// with the trigram tokenizer that indexes `search`, if it has one (PostgreSQL's trigram index
+/// serves `LIKE` on the column itself).
+struct Searched<C> {
+    table: &'static str,
+    search: C,
+    code: C,
+    indexed: bool,
+}
+
+/// `text` as a code, when it looks like one (digits, and the A or B of Corsica).
+fn as_code(text: &str) -> Option<String> {
     let raw = text.trim().to_ascii_uppercase();
-    if !raw.is_empty()
+    (!raw.is_empty()
         && raw
             .chars()
-            .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B')
-    {
-        any = any.add(code.starts_with(&raw));
+            .all(|c| c.is_ascii_digit() || c == 'A' || c == 'B'))
+    .then_some(raw)
+}
+
+/// `text` as a condition: each word in `search`, or (when it looks like one) a code prefix.
+fn matches<C: ColumnTrait + IntoColumnRef + Copy>(
+    backend: DbBackend,
+    text: &str,
+    s: &Searched<C>,
+) -> Condition {
+    let words = search_words(text);
+    let all = if s.indexed && backend == DbBackend::Sqlite && !words.is_empty() {
+        // The FTS5 table answers the same LIKE from its trigram index.
+        let likes = vec!["search LIKE ?"; words.len()].join(" AND ");
+        Condition::all().add(Expr::cust_with_values(
+            format!(
+                "{table}.rowid IN (SELECT rowid FROM {table}_fts WHERE {likes})",
+                table = s.table
+            ),
+            words.iter().map(|w| format!("%{w}%")),
+        ))
+    } else {
+        words.iter().fold(Condition::all(), |all, w| {
+            all.add(Expr::col(s.search).like(format!("%{w}%")))
+        })
+    };
+    let mut any = Condition::any().add(all);
+    if let Some(code) = as_code(text) {
+        any = any.add(s.code.starts_with(&code));
     }
     any
 }
 
-/// How a reference row gives its code (the page key) and its read model.
+/// How well a row matches `text`: 0 when its name (or code) is the text, 1 when its name starts
+/// with it, 2 otherwise. Searches list the best first: `saint etienne` gives Saint-Étienne
+/// before Saint-Étienne-du-Rouvray and Le Chambon-Saint-Étienne.
+fn rank<C: ColumnTrait + IntoColumnRef + Copy>(text: &str, s: &Searched<C>) -> SimpleExpr {
+    let phrase = normalize(text);
+    let code = as_code(text).unwrap_or_default();
+    Expr::case(Expr::col(s.search).eq(phrase.clone()), 0)
+        .case(Expr::col(s.code).eq(code), 0)
+        .case(Expr::col(s.search).like(format!("{phrase}%")), 1)
+        .finally(2)
+        .into()
+}
+
+/// [`rank`] of a row read, from its code and `search` column.
+fn rank_of(text: &str, code: &str, search: &str) -> i32 {
+    let phrase = normalize(text);
+    if search == phrase || as_code(text).as_deref() == Some(code) {
+        0
+    } else if search.starts_with(&phrase) {
+        1
+    } else {
+        2
+    }
+}
+
+/// How a reference row gives its code (the page key), its `search` column and its read model.
 type Keys<E, T> = (
     fn(&<E as EntityTrait>::Model) -> String,
+    fn(&<E as EntityTrait>::Model) -> &str,
     fn(<E as EntityTrait>::Model) -> StoreResult<T>,
 );
 
-/// One page of a reference table, narrowed by `text`, ordered by its code after the cursor.
+/// A search's page key: its rank and code (`2:42218`).
+fn ranked_key(key: &str) -> (i32, &str) {
+    match key.split_once(':') {
+        Some((r, code)) => (r.parse().unwrap_or(0), code),
+        None => (0, key),
+    }
+}
+
+/// One page of a reference table, narrowed by `text`: by code after the cursor, or for a
+/// search, the best matches first (then by code).
 async fn search<E, T>(
     db: &impl ConnectionTrait,
     mut q: Select<E>,
-    (search, code): (E::Column, E::Column),
-    (key, view): Keys<E, T>,
+    s: Searched<E::Column>,
+    (key, search_of, view): Keys<E, T>,
     text: Option<&str>,
     page: &PageRequest,
 ) -> StoreResult<Page<T>>
@@ -229,22 +296,49 @@ where
     E: EntityTrait,
     E::Column: ColumnTrait + IntoColumnRef + Copy,
 {
-    if let Some(text) = text {
-        q = q.filter(matches(text, search, code));
-    }
-    if let Some(Cursor {
-        key: Some(CursorKey::Text(k)),
-        ..
-    }) = &page.after
-    {
-        q = q.filter(code.gt(k.clone()));
-    }
+    let after = match &page.after {
+        Some(Cursor {
+            key: Some(CursorKey::Text(k)),
+            ..
+        }) => Some(k.as_str()),
+        _ => None,
+    };
     let limit = u64::from(page.limit);
-    let mut items = q.order_by_asc(code).limit(limit + 1).all(db).await?;
+    let (items, ranks) = if let Some(text) = text {
+        let rank = rank(text, &s);
+        q = q.filter(matches(db.get_database_backend(), text, &s));
+        if let Some(k) = after {
+            let (r, code) = ranked_key(k);
+            q = q.filter(
+                Condition::any().add(rank.clone().gt(r)).add(
+                    Condition::all()
+                        .add(rank.clone().eq(r))
+                        .add(s.code.gt(code.to_owned())),
+                ),
+            );
+        }
+        let items = q
+            .order_by(rank, Order::Asc)
+            .order_by_asc(s.code)
+            .limit(limit + 1)
+            .all(db)
+            .await?;
+        (items, Some(text))
+    } else {
+        if let Some(k) = after {
+            q = q.filter(s.code.gt(k.to_owned()));
+        }
+        let items = q.order_by_asc(s.code).limit(limit + 1).all(db).await?;
+        (items, None)
+    };
+    let mut items = items;
     let next = if items.len() as u64 > limit {
         items.truncate(page.limit as usize);
         items.last().map(|m| Cursor {
-            key: Some(CursorKey::Text(key(m))),
+            key: Some(CursorKey::Text(match ranks {
+                Some(text) => format!("{}:{}", rank_of(text, &key(m), search_of(m)), key(m)),
+                None => key(m),
+            })),
             id: Uuid::nil(),
         })
     } else {
@@ -272,8 +366,13 @@ pub async fn communes(
     search(
         db,
         q,
-        (C::Search, C::Code),
-        (|m| m.code.clone(), |m| Ok(m.into())),
+        Searched {
+            table: "ref_communes",
+            search: C::Search,
+            code: C::Code,
+            indexed: true,
+        },
+        (|m| m.code.clone(), |m| &m.search, |m| Ok(m.into())),
         text,
         page,
     )
@@ -298,8 +397,13 @@ pub async fn epcis(
     search(
         db,
         q,
-        (C::Search, C::Siren),
-        (|m| m.siren.clone(), EpciRef::try_from),
+        Searched {
+            table: "ref_epci",
+            search: C::Search,
+            code: C::Siren,
+            indexed: true,
+        },
+        (|m| m.siren.clone(), |m| &m.search, EpciRef::try_from),
         text,
         page,
     )
@@ -324,8 +428,13 @@ pub async fn departments(
     search(
         db,
         q,
-        (C::Search, C::Code),
-        (|m| m.code.clone(), |m| Ok(m.into())),
+        Searched {
+            table: "ref_departments",
+            search: C::Search,
+            code: C::Code,
+            indexed: false,
+        },
+        (|m| m.code.clone(), |m| &m.search, |m| Ok(m.into())),
         text,
         page,
     )
@@ -342,8 +451,13 @@ pub async fn regions(
     search(
         db,
         q,
-        (C::Search, C::Code),
-        (|m| m.code.clone(), |m| Ok(m.into())),
+        Searched {
+            table: "ref_regions",
+            search: C::Search,
+            code: C::Code,
+            indexed: false,
+        },
+        (|m| m.code.clone(), |m| &m.search, |m| Ok(m.into())),
         text,
         page,
     )

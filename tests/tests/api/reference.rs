@@ -295,7 +295,56 @@ async fn territories_are_filled_and_checked_from_the_reference(app: TestApp) {
     assert_eq!(r.body["errors"][0]["code"], "name_mismatch");
 }
 
+/// Searches list the best matches first (the name itself, then names starting with it, then
+/// the rest, each by code), accent- and case-insensitively, and page through them with every
+/// match exactly once.
+async fn reference_searches_give_the_best_matches_first(app: TestApp) {
+    let get = |path: String| {
+        let app = &app;
+        async move { app.raw(Method::GET, &path, None, None).await }
+    };
+    let r = get("/api/v1/reference/communes?q=saint%20etienne&limit=5".into()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "Saint-Étienne", "{names:?}");
+    assert!(
+        names[1].starts_with("Saint-Étienne-"),
+        "names starting with it come next: {names:?}"
+    );
+    let r = get("/api/v1/reference/communes?q=SAINT-%C3%89TIENNE&limit=1".into()).await;
+    assert_eq!(codes(&r.body), vec!["42218"], "{}", r.body);
+    let r = get("/api/v1/reference/epci?q=BREST%20metropole".into()).await;
+    assert_eq!(codes(&r.body), vec!["242900314"]);
+
+    // Paging a search: the pages together are the unpaged answer, in its order.
+    let all = get("/api/v1/reference/communes?q=sur%20mer&limit=200".into()).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let expected = codes(&all.body);
+    assert!((60..200).contains(&expected.len()), "{}", expected.len());
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/reference/communes?q=sur%20mer&limit=7".to_owned();
+    loop {
+        let page = get(path.clone()).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        seen.extend(codes(&page.body));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/reference/communes?q=sur%20mer&limit=7&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    // A two-letter word still matches (the index needs three; the answer does not change).
+    let r = get("/api/v1/reference/communes?q=eu&department=76&limit=200".into()).await;
+    assert!(codes(&r.body).contains(&"76255".to_owned()), "{}", r.body);
+}
+
 both_engines!(
+    reference_searches_give_the_best_matches_first,
     reference_look_ups_for_autocompletion,
     territories_are_filled_and_checked_from_the_reference,
 );
