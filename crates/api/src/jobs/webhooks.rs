@@ -517,9 +517,10 @@ async fn deliver(
             // Disabled or deleted since the claim (by an earlier attempt, say).
             .filter(|s| s.status == ACTIVE);
         // Its lease might end before a timed-out attempt is recorded (the database was slow).
+        // A timeout too long to add to a date has a lease without end (`lease_end`).
         let late = worst
             .and_then(|w| Utc::now().checked_add_signed(w))
-            .is_none_or(|t| t > until);
+            .is_some_and(|t| t > until);
         let Some(sub) = sub.filter(|_| !late) else {
             if late {
                 tracing::warn!(delivery = %d.id, "webhook delivery handed back: lease too short");
@@ -735,6 +736,26 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
 mod tests {
     use super::is_public;
     use std::net::IpAddr;
+
+    #[test]
+    fn each_lease_covers_the_attempts_claimed_before_it_and_its_own() {
+        let options = crate::config::ServiceOptions {
+            webhook_timeout_ms: 10_000,
+            ..Default::default()
+        };
+        let now = chrono::Utc::now();
+        let after = |position| (super::lease_end(&options, now, position) - now).num_seconds();
+        assert_eq!(after(0), 40);
+        assert_eq!(after(4), 80);
+        let absurd = crate::config::ServiceOptions {
+            webhook_timeout_ms: u64::MAX,
+            ..Default::default()
+        };
+        assert_eq!(
+            super::lease_end(&absurd, now, 1),
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        );
+    }
 
     fn public(ip: &str) -> bool {
         is_public(ip.parse::<IpAddr>().unwrap())
