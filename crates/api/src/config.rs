@@ -172,6 +172,14 @@ pub struct ServiceOptions {
     /// Timeout of one delivery attempt, in milliseconds.
     #[arg(long, env = "FABRIQUES_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
+    /// Subscriptions the worker delivers to at once (each one's deliveries one after another).
+    #[arg(
+        long,
+        env = "FABRIQUES_WEBHOOK_CONCURRENCY",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u16).range(1..=256)
+    )]
+    pub webhook_concurrency: u16,
     /// CSV exports the instance streams at once; one more is 503 `exports_busy`.
     #[arg(long, env = "FABRIQUES_EXPORTS_CONCURRENCY", default_value_t = 4)]
     pub exports_concurrency: usize,

@@ -590,3 +590,244 @@ async fn several_workers_deliver_each_event_once(app: TestApp) {
 }
 
 both_engines!(with super::options(); several_workers_deliver_each_event_once);
+
+/// A receiver that accepts every connection and never answers (a hung server): it keeps the
+/// sockets open and counts them.
+async fn dead_receiver() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks/hung", listener.local_addr().unwrap());
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            held.push(sock);
+        }
+    });
+    (url, connections)
+}
+
+/// Subscribes the machine client behind `token` to `url` (fabrique events); the webhook id.
+async fn subscribe(app: &TestApp, token: &str, url: &str) -> (uuid::Uuid, String) {
+    let r = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(token),
+            Some(json!({"url": url, "types": ["fabrique"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (
+        r.body["webhook"]["id"].as_str().unwrap().parse().unwrap(),
+        r.body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The deliveries of one subscription as stored.
+async fn deliveries(app: &TestApp, hook: uuid::Uuid) -> Vec<entity::webhook_delivery::Model> {
+    use entity::webhook_delivery as delivery;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    delivery::Entity::find()
+        .filter(delivery::Column::SubscriptionId.eq(hook))
+        .order_by_asc(delivery::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Claimed and not yet recorded: the claim counted the attempt but no outcome is written yet
+/// (these tests' receivers never answer, so every outcome has an error).
+fn in_flight(d: &entity::webhook_delivery::Model) -> bool {
+    d.status == "pending" && d.attempts == 1 && d.last_error.is_none()
+}
+
+/// Worst case for the deliveries of one subscription claimed together: if the j-th of them
+/// (by lease) starts only after j - 1 attempts that each took the whole timeout, it is
+/// recorded after j timeouts; its lease must still run then (with time left to record it).
+fn assert_leases_cover_the_worst_case(
+    claimed: &[entity::webhook_delivery::Model],
+    timeout_ms: i64,
+) {
+    assert!(!claimed.is_empty());
+    let claimed_at = claimed[0].last_attempt_at.unwrap();
+    assert!(
+        claimed
+            .iter()
+            .all(|d| d.last_attempt_at == Some(claimed_at)),
+        "claimed together: {claimed:?}"
+    );
+    let mut leases: Vec<_> = claimed.iter().map(|d| d.next_attempt_at).collect();
+    leases.sort();
+    for (j, lease) in (1..).zip(&leases) {
+        let worst = claimed_at
+            + chrono::Duration::milliseconds(j * timeout_ms)
+            + chrono::Duration::seconds(1);
+        assert!(
+            *lease >= worst,
+            "the {j}th of {} deliveries claimed at {claimed_at} is leased until {lease}, \
+             but may be recorded as late as {worst} ({j} attempts of {timeout_ms} ms, plus 1 s)",
+            leases.len()
+        );
+    }
+}
+
+/// Head-of-line blocking: a subscription whose receiver hangs must not hold up another
+/// subscription's deliveries. With six events queued for both, the healthy receiver gets all
+/// of them well within one attempt timeout of the hung one, in order, while the hung one is
+/// tried one delivery at a time, each lease outliving its attempt.
+async fn a_hung_receiver_does_not_hold_up_other_subscriptions(app: TestApp) {
+    let opts = hung_options;
+    let timeout_ms = i64::try_from(opts().webhook_timeout_ms).unwrap();
+    let (dead_url, dead_connections) = dead_receiver().await;
+    let rx = receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    // The hung receiver subscribes first: its deliveries come first in the queue.
+    let (dead, _) = subscribe(&app, &token, &dead_url).await;
+    let (healthy, healthy_secret) = subscribe(&app, &token, &rx.url).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            app.post("/api/v1/fabriques", json!({"title": format!("F{i}")}))
+                .await
+                .id(),
+        );
+    }
+    fabriques_api::jobs::webhooks::spawn(app.db.clone(), opts());
+    // From the moment both subscriptions have their six deliveries queued...
+    let mut queued = false;
+    for _ in 0..500 {
+        if deliveries(&app, dead).await.len() == 6 && deliveries(&app, healthy).await.len() == 6 {
+            queued = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(queued, "the events were never turned into deliveries");
+    let start = std::time::Instant::now();
+    // ...the healthy receiver has all six within two timeouts (on a sequential worker it
+    // would wait for the six attempts of the hung one: six timeouts).
+    let deadline = Duration::from_millis(2 * u64::try_from(timeout_ms).unwrap());
+    while rx.count().await < 6 && start.elapsed() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = start.elapsed();
+    let got = rx.seen.lock().await.clone();
+    assert_eq!(
+        got.len(),
+        6,
+        "the healthy receiver got {} of 6 deliveries in {took:?} (timeout {timeout_ms} ms, the \
+         hung receiver had {} connections)",
+        got.len(),
+        dead_connections.load(Ordering::SeqCst)
+    );
+    let delivered: Vec<String> = got
+        .iter()
+        .map(|r| {
+            verify(&healthy_secret, r)["entity_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(delivered, ids, "each event once, in the order of the feed");
+    // The hung subscription: one attempt at a time, several claimed, each lease covering the
+    // worst case.
+    assert_eq!(
+        dead_connections.load(Ordering::SeqCst),
+        1,
+        "one attempt at a time per subscription"
+    );
+    let claimed: Vec<_> = deliveries(&app, dead)
+        .await
+        .into_iter()
+        .filter(in_flight)
+        .collect();
+    assert!(claimed.len() > 1, "{claimed:?}");
+    assert_leases_cover_the_worst_case(&claimed, timeout_ms);
+    // And in fact: each of them is recorded (timed out) before its lease ends.
+    let leases: std::collections::HashMap<_, _> =
+        claimed.iter().map(|d| (d.id, d.next_attempt_at)).collect();
+    let mut recorded = Vec::new();
+    for _ in 0..1000 {
+        recorded = deliveries(&app, dead)
+            .await
+            .into_iter()
+            .filter(|d| leases.contains_key(&d.id) && !in_flight(d))
+            .collect();
+        if recorded.len() == leases.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(recorded.len(), leases.len(), "{recorded:?}");
+    for d in &recorded {
+        assert_eq!(d.last_error.as_deref(), Some("timed out"), "{d:?}");
+        assert!(d.last_attempt_at.unwrap() < leases[&d.id], "{d:?}");
+    }
+}
+
+/// The app runs no worker: the test starts one once the events are queued. A 1 s attempt
+/// timeout, and no retry within the test.
+fn hung_options() -> ServiceOptions {
+    ServiceOptions {
+        webhook_worker: false,
+        webhook_timeout_ms: 1000,
+        webhook_backoff_ms: 60_000,
+        ..options()
+    }
+}
+
+both_engines!(with super::hung_options(); a_hung_receiver_does_not_hold_up_other_subscriptions);
+
+/// The lease of every delivery claimed for one subscription covers the worst case at the
+/// default attempt timeout (10 s): its turn after the attempts claimed before it, each taking
+/// the whole timeout, plus time to record the outcome. Another instance would otherwise claim
+/// and send it again while this one is still working.
+async fn leases_outlive_the_attempts_before_them(app: TestApp) {
+    let opts = lease_options;
+    let timeout_ms = i64::try_from(opts().webhook_timeout_ms).unwrap();
+    let (dead_url, dead_connections) = dead_receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let (dead, _) = subscribe(&app, &token, &dead_url).await;
+    for i in 0..10 {
+        app.post("/api/v1/fabriques", json!({"title": format!("F{i}")}))
+            .await;
+    }
+    fabriques_api::jobs::webhooks::spawn(app.db.clone(), opts());
+    let mut claimed = Vec::new();
+    for _ in 0..500 {
+        claimed = deliveries(&app, dead)
+            .await
+            .into_iter()
+            .filter(in_flight)
+            .collect();
+        if !claimed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(claimed.len() > 1, "{claimed:?}");
+    assert_leases_cover_the_worst_case(&claimed, timeout_ms);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dead_connections.load(Ordering::SeqCst), 1);
+}
+
+/// The app runs no worker (the test starts one once the events are queued); attempts time
+/// out after the default 10 s.
+fn lease_options() -> ServiceOptions {
+    ServiceOptions {
+        webhook_worker: false,
+        webhook_timeout_ms: ServiceOptions::default().webhook_timeout_ms,
+        ..options()
+    }
+}
+
+both_engines!(with super::lease_options(); leases_outlive_the_attempts_before_them);

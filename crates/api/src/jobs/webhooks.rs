@@ -4,9 +4,23 @@
 //! - Each active subscription reads the change feed from its own cursor with its client's
 //!   rights (the same visibility and redaction as `GET /events`); each event becomes one
 //!   delivery whose body is fixed once, so that retries and redeliveries send the same bytes.
-//! - Deliveries are claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL) and leased: several
-//!   instances never send the same attempt twice, and a crashed instance's claims come back
-//!   when their lease ends. Delivery is at least once: receivers deduplicate on the event id.
+//! - Delivery is fair across subscriptions: a worker claims the due deliveries of at most
+//!   `webhook_concurrency` subscriptions at once (those whose oldest due delivery has waited
+//!   longest, leaving out those it is already delivering to), at most `PER_SUBSCRIPTION` (5)
+//!   of each, oldest first, and delivers to each subscription in a task of its own. Within
+//!   one subscription the attempts run one after another, first attempts in the order of the
+//!   feed (a retry comes when its backoff ends): a receiver gets at most one request at a time
+//!   from an instance, and a slow or dead receiver delays only its own queue (as long as fewer
+//!   than `webhook_concurrency` are slow at once). Instances do not coordinate per
+//!   subscription: two may deliver to the same one at once, out of order.
+//! - Deliveries are claimed with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite has one writer,
+//!   and a claim takes the write lock first) and leased: several instances never send the
+//!   same attempt twice, and a crashed instance's claims come back when their lease ends. A
+//!   claimed delivery's lease covers its worst case: the attempts claimed before it for its
+//!   subscription and its own, each taking the whole `webhook_timeout_ms` (name resolution
+//!   included), plus `LEASE_MARGIN` (30 s) to record the outcome; an attempt that could no
+//!   longer be recorded within its lease is not started but handed back. Delivery is at least
+//!   once: receivers deduplicate on the event id.
 //! - A failed attempt (not 2xx, timeout, refused connection) is retried after an exponential
 //!   backoff; after `webhook_max_attempts` the delivery fails (it can be redelivered by hand);
 //!   after `webhook_disable_after` failed attempts in a row the subscription is disabled.
@@ -16,19 +30,23 @@
 //!   attempt against what the name resolves to (the connection goes to the checked address);
 //!   redirects are not followed. Configuration may allow private targets, for tests.
 
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::webhook_delivery as delivery;
 use entity::webhook_subscription as subscription;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sha2::Sha256;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use url::{Host, Url};
 use uuid::Uuid;
 
@@ -45,8 +63,14 @@ const CLIENT_ACTIVE: &str = ClientStatus::Active.as_str();
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "Fabriques-Signature";
-/// Deliveries claimed per round.
-const BATCH: u64 = 20;
+/// Due deliveries claimed at once for one subscription, then attempted one after another.
+const PER_SUBSCRIPTION: u64 = 5;
+/// What a claimed delivery's lease allows beyond the attempts before it and its own, each
+/// taking the whole timeout: reading the subscription and recording each outcome.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// An attempt starts only if its lease would still leave this long to record its outcome
+/// after a timeout; otherwise (a very slow database) the delivery is handed back.
+const RECORD_TIME: Duration = Duration::from_secs(10);
 /// Events turned into deliveries per subscription per round.
 const FAN_OUT: u32 = 100;
 /// Longest retry delay.
@@ -197,23 +221,80 @@ pub async fn pending(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
         .await
 }
 
-/// Starts the worker on the current runtime.
+/// Starts the worker on the current runtime: every `webhook_poll_ms` it turns new events
+/// into deliveries; whenever it has a free slot (of `webhook_concurrency`) it claims the due
+/// deliveries of the subscriptions it is not already delivering to, and delivers to each
+/// subscription in a task of its own, so that a slow receiver holds up only its own queue.
 pub fn spawn(db: DatabaseConnection, options: ServiceOptions) {
     tokio::spawn(async move {
         let poll = Duration::from_millis(std::cmp::Ord::max(options.webhook_poll_ms, 10));
+        let slots = slots(&options);
+        let options = Arc::new(options);
+        let mut running: JoinSet<()> = JoinSet::new();
+        // The subscription each running task delivers to.
+        let mut busy: HashMap<tokio::task::Id, Uuid> = HashMap::new();
+        let mut next_round = Instant::now();
         loop {
-            if let Err(e) = tick(&db, &options).await {
-                tracing::warn!(error = %e, "webhook worker round failed");
+            if Instant::now() >= next_round {
+                if let Err(e) = fan_out(&db).await {
+                    tracing::warn!(error = %e, "webhook worker round failed");
+                }
+                next_round = Instant::now() + poll;
             }
-            tokio::time::sleep(poll).await;
+            let free = slots.saturating_sub(running.len());
+            let skip: HashSet<Uuid> = busy.values().copied().collect();
+            match claim(&db, &options, &skip, free).await {
+                Ok(claims) => {
+                    for c in claims {
+                        let sub = c.subscription;
+                        let task = running.spawn(run(db.clone(), options.clone(), c));
+                        busy.insert(task.id(), sub);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhook worker claim failed"),
+            }
+            // Until the next round, or until a subscription's task ends: its slot is free.
+            tokio::select! {
+                () = tokio::time::sleep_until(next_round) => {}
+                Some(done) = running.join_next_with_id() => {
+                    let id = match done {
+                        Ok((id, ())) => id,
+                        Err(e) => {
+                            tracing::error!(error = %e, "webhook delivery task ended abnormally");
+                            e.id()
+                        }
+                    };
+                    busy.remove(&id);
+                }
+            }
         }
     });
 }
 
-/// One round: turn new events into deliveries, then attempt the deliveries that are due.
+/// A subscription's task in the worker: its claimed deliveries, errors logged.
+async fn run(db: DatabaseConnection, options: Arc<ServiceOptions>, claim: Claim) {
+    let sub = claim.subscription;
+    if let Err(e) = deliver(&db, &options, claim).await {
+        tracing::warn!(webhook = %sub, error = %e, "webhook deliveries failed");
+    }
+}
+
+/// Subscriptions delivered to at once (the option is at least 1; a struct built in code may
+/// say 0).
+fn slots(options: &ServiceOptions) -> usize {
+    usize::from(std::cmp::Ord::max(options.webhook_concurrency, 1))
+}
+
+/// One round, to the end: turn new events into deliveries, then attempt the deliveries that
+/// are due (a few per subscription, up to `webhook_concurrency` subscriptions at once).
 pub async fn tick(db: &DatabaseConnection, options: &ServiceOptions) -> anyhow::Result<()> {
     fan_out(db).await?;
-    deliver_due(db, options).await
+    let slots = slots(options);
+    let claims = claim(db, options, &HashSet::new(), slots).await?;
+    // At most `slots` subscriptions were claimed: they all start now, as their leases assume.
+    let done =
+        futures_util::future::join_all(claims.into_iter().map(|c| deliver(db, options, c))).await;
+    done.into_iter().collect()
 }
 
 async fn fan_out(db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -304,74 +385,166 @@ fn backoff(options: &ServiceOptions, attempts: i32) -> Duration {
     Duration::from_millis(options.webhook_backoff_ms.saturating_mul(1u64 << exp)).min(MAX_BACKOFF)
 }
 
-async fn deliver_due(db: &DatabaseConnection, options: &ServiceOptions) -> anyhow::Result<()> {
-    let now = Utc::now();
-    // Claim: lease the due deliveries for longer than an attempt can take.
-    let lease = chrono::Duration::milliseconds(i64::try_from(options.webhook_timeout_ms)?)
-        + chrono::Duration::seconds(30);
-    let txn = db.begin().await?;
-    let due = delivery::Entity::find()
-        .filter(delivery::Column::Status.eq(PENDING))
-        .filter(delivery::Column::NextAttemptAt.lte(now))
-        .filter(
-            delivery::Column::SubscriptionId.in_subquery(
+/// The subscriptions that may receive: active, of an active client (a revoked client's
+/// subscriptions receive nothing more).
+fn deliverable() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(subscription::Column::Id)
+        .from(subscription::Entity)
+        .and_where(Expr::col(subscription::Column::Status).eq(ACTIVE))
+        .and_where(
+            Expr::col(subscription::Column::ClientId).in_subquery(
                 sea_orm::sea_query::Query::select()
-                    .column(subscription::Column::Id)
-                    .from(subscription::Entity)
-                    .and_where(Expr::col(subscription::Column::Status).eq(ACTIVE))
-                    // A revoked client's subscriptions receive nothing more.
-                    .and_where(
-                        Expr::col(subscription::Column::ClientId).in_subquery(
-                            sea_orm::sea_query::Query::select()
-                                .column(entity::api_client::Column::Id)
-                                .from(entity::api_client::Entity)
-                                .and_where(
-                                    Expr::col(entity::api_client::Column::Status).eq(CLIENT_ACTIVE),
-                                )
-                                .to_owned(),
-                        ),
-                    )
+                    .column(entity::api_client::Column::Id)
+                    .from(entity::api_client::Entity)
+                    .and_where(Expr::col(entity::api_client::Column::Status).eq(CLIENT_ACTIVE))
                     .to_owned(),
             ),
         )
-        .order_by_asc(delivery::Column::NextAttemptAt)
-        .limit(BATCH)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .all(&txn)
-        .await?;
-    for d in &due {
-        delivery::Entity::update_many()
-            .col_expr(
-                delivery::Column::Attempts,
-                Expr::col(delivery::Column::Attempts).add(1),
-            )
-            .col_expr(delivery::Column::LastAttemptAt, Expr::value(now))
-            .col_expr(delivery::Column::NextAttemptAt, Expr::value(now + lease))
-            .filter(delivery::Column::Id.eq(d.id))
-            .exec(&txn)
+        .to_owned()
+}
+
+/// One subscription's claimed deliveries, oldest first, each with the end of its lease.
+struct Claim {
+    subscription: Uuid,
+    deliveries: Vec<(delivery::Model, DateTime<Utc>)>,
+}
+
+/// When the lease of the delivery at `position` (from 0) of a claim made at `now` ends: after
+/// the attempts before it and its own, each taking the whole timeout, plus the margin.
+fn lease_end(options: &ServiceOptions, now: DateTime<Utc>, position: usize) -> DateTime<Utc> {
+    let attempts = u32::try_from(position).map_or(u32::MAX, |p| p.saturating_add(1));
+    let worst = Duration::from_millis(options.webhook_timeout_ms)
+        .saturating_mul(attempts)
+        .saturating_add(LEASE_MARGIN);
+    chrono::Duration::from_std(worst)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Claims the due deliveries of at most `subscriptions` subscriptions (those whose oldest due
+/// delivery has waited longest, but those in `skip`): up to [`PER_SUBSCRIPTION`] each, oldest
+/// first, each leased for its own worst case ([`lease_end`]). The claim counts the attempt, so
+/// that a crash mid-attempt counts too.
+async fn claim(
+    db: &DatabaseConnection,
+    options: &ServiceOptions,
+    skip: &HashSet<Uuid>,
+    subscriptions: usize,
+) -> anyhow::Result<Vec<Claim>> {
+    if subscriptions == 0 {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // SQLite has one writer and no SKIP LOCKED: take the write lock before reading, so
+        // that an outcome being recorded meanwhile makes this claim wait (busy timeout)
+        // rather than fail when it would upgrade its read lock.
+        txn.execute_unprepared("UPDATE webhook_deliveries SET attempts = attempts WHERE 0")
             .await?;
     }
-    txn.commit().await?;
-    for d in due {
-        // Disabled or deleted since the claim (by an earlier attempt of this batch, say):
-        // hand the delivery back untouched, due as soon as the subscription is active again.
-        let sub = subscription::Entity::find_by_id(d.subscription_id)
-            .one(db)
+    let mut waiting = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::SubscriptionId)
+        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(delivery::Column::SubscriptionId.in_subquery(deliverable()));
+    if !skip.is_empty() {
+        waiting = waiting.filter(delivery::Column::SubscriptionId.is_not_in(skip.iter().copied()));
+    }
+    let chosen: Vec<Uuid> = waiting
+        .group_by(delivery::Column::SubscriptionId)
+        .order_by_asc(Expr::col(delivery::Column::NextAttemptAt).min())
+        .limit(u64::try_from(subscriptions).unwrap_or(u64::MAX))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut claims = Vec::new();
+    for sub in chosen {
+        // Rows another instance is claiming are skipped (PostgreSQL); the conditions are
+        // checked again on a row claimed since this statement's snapshot.
+        let due = delivery::Entity::find()
+            .filter(delivery::Column::SubscriptionId.eq(sub))
+            .filter(delivery::Column::Status.eq(PENDING))
+            .filter(delivery::Column::NextAttemptAt.lte(now))
+            .order_by_asc(delivery::Column::NextAttemptAt)
+            .order_by_asc(delivery::Column::Id)
+            .limit(PER_SUBSCRIPTION)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
             .await?;
-        let Some(sub) = sub.filter(|s| s.status == ACTIVE) else {
+        let mut deliveries = Vec::with_capacity(due.len());
+        for (position, d) in due.into_iter().enumerate() {
+            let until = lease_end(options, now, position);
+            delivery::Entity::update_many()
+                .col_expr(
+                    delivery::Column::Attempts,
+                    Expr::col(delivery::Column::Attempts).add(1),
+                )
+                .col_expr(delivery::Column::LastAttemptAt, Expr::value(now))
+                .col_expr(delivery::Column::NextAttemptAt, Expr::value(until))
+                .filter(delivery::Column::Id.eq(d.id))
+                .exec(&txn)
+                .await?;
+            deliveries.push((d, until));
+        }
+        if !deliveries.is_empty() {
+            claims.push(Claim {
+                subscription: sub,
+                deliveries,
+            });
+        }
+    }
+    txn.commit().await?;
+    Ok(claims)
+}
+
+/// Attempts one subscription's claimed deliveries one after another, in order: its receiver
+/// sees at most one request at a time from this instance.
+async fn deliver(
+    db: &DatabaseConnection,
+    options: &ServiceOptions,
+    claim: Claim,
+) -> anyhow::Result<()> {
+    let timeout = Duration::from_millis(options.webhook_timeout_ms);
+    let worst = chrono::Duration::from_std(timeout.saturating_add(RECORD_TIME)).ok();
+    for (d, until) in claim.deliveries {
+        let sub = subscription::Entity::find_by_id(claim.subscription)
+            .one(db)
+            .await?
+            // Disabled or deleted since the claim (by an earlier attempt, say).
+            .filter(|s| s.status == ACTIVE);
+        // Its lease might end before a timed-out attempt is recorded (the database was slow).
+        // A timeout too long to add to a date has a lease without end (`lease_end`).
+        let late = worst
+            .and_then(|w| Utc::now().checked_add_signed(w))
+            .is_some_and(|t| t > until);
+        let Some(sub) = sub.filter(|_| !late) else {
+            if late {
+                tracing::warn!(delivery = %d.id, "webhook delivery handed back: lease too short");
+            }
+            // Hand the delivery back untouched, due again (once the subscription is active).
             delivery::Entity::update_many()
                 .col_expr(delivery::Column::Attempts, Expr::value(d.attempts))
                 .col_expr(
                     delivery::Column::LastAttemptAt,
                     Expr::value(d.last_attempt_at),
                 )
-                .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+                .col_expr(
+                    delivery::Column::NextAttemptAt,
+                    Expr::value(d.next_attempt_at),
+                )
                 .filter(delivery::Column::Id.eq(d.id))
                 .exec(db)
                 .await?;
             continue;
         };
-        let outcome = attempt(&sub, &d, options).await;
+        // The whole attempt, name resolution included, within the timeout the lease assumes.
+        let outcome = tokio::time::timeout(timeout, attempt(&sub, &d, options))
+            .await
+            .unwrap_or_else(|_| Err("timed out".to_owned()));
         record(db, options, &sub, d, outcome).await?;
     }
     Ok(())
@@ -563,6 +736,26 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
 mod tests {
     use super::is_public;
     use std::net::IpAddr;
+
+    #[test]
+    fn each_lease_covers_the_attempts_claimed_before_it_and_its_own() {
+        let options = crate::config::ServiceOptions {
+            webhook_timeout_ms: 10_000,
+            ..Default::default()
+        };
+        let now = chrono::Utc::now();
+        let after = |position| (super::lease_end(&options, now, position) - now).num_seconds();
+        assert_eq!(after(0), 40);
+        assert_eq!(after(4), 80);
+        let absurd = crate::config::ServiceOptions {
+            webhook_timeout_ms: u64::MAX,
+            ..Default::default()
+        };
+        assert_eq!(
+            super::lease_end(&absurd, now, 1),
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        );
+    }
 
     fn public(ip: &str) -> bool {
         is_public(ip.parse::<IpAddr>().unwrap())
