@@ -20,6 +20,7 @@ mod feed;
 mod guide;
 mod helpers;
 mod idempotency;
+mod jwt_matrix;
 mod keys;
 mod lifecycle;
 mod logs;
