@@ -14,9 +14,16 @@ use super::keys::{Claims, JwtKeys, MAX_AUTH_HEADER_BYTES};
 use crate::edge::error::ApiError;
 
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    // Two credentials are ambiguous: which one a proxy or a log saw is anyone's guess.
+    if values.next().is_some() {
+        return Err(ApiError::Unauthorized(
+            "send one Authorization header, not several".into(),
+        ));
+    }
     if value.len() > MAX_AUTH_HEADER_BYTES {
         return Err(ApiError::Unauthorized(
             "authorization header too large".into(),
