@@ -153,6 +153,9 @@ def _why_expected(case, response) -> str | None:
     problem = _problem(response) or {}
     if response.status_code == 400 and _only_cursor_refused(problem):
         return "opaque cursor"
+    # Who calls, again: a person's partner token may not subscribe (the partner pass of the run).
+    if response.status_code == 422 and problem.get("code") == "machine_client_required":
+        return "caller rule: webhooks belong to machine clients"
     if response.status_code == 422 and _data_rules_only(problem):
         return "data rule: " + ", ".join(sorted({f"{e['pointer']} {e['code']}" for e in problem["errors"]}))
     header = _header_breaking_document(case, response)
