@@ -27,6 +27,7 @@ mod logs;
 mod map;
 mod metrics;
 mod operations;
+mod owasp;
 mod permissions;
 mod preconditions;
 mod ratelimit;
