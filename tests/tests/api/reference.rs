@@ -31,6 +31,16 @@ fn shipped(file: &str, code: &str) -> std::collections::HashMap<String, String> 
         .collect()
 }
 
+/// The names of a page's items, in order.
+fn names(r: &Value) -> Vec<&str> {
+    r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect()
+}
+
 fn codes(r: &Value) -> Vec<String> {
     r["items"]
         .as_array()
@@ -96,12 +106,7 @@ async fn reference_look_ups_for_autocompletion(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names = names(&r.body);
     assert!(names.contains(&"Saint-Étienne"), "{names:?}");
     assert!(names.iter().all(|n| {
         let n = n.to_lowercase();
@@ -305,12 +310,7 @@ async fn reference_searches_give_the_best_matches_first(app: TestApp) {
     };
     let r = get("/api/v1/reference/communes?q=saint%20etienne&limit=5".into()).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names = names(&r.body);
     assert_eq!(names[0], "Saint-Étienne", "{names:?}");
     assert!(
         names[1].starts_with("Saint-Étienne-"),

@@ -208,21 +208,37 @@ fn operations(doc: &Value) -> impl Iterator<Item = &Value> {
         .flat_map(|item| item.values())
 }
 
+/// Every operation of the document, to change.
+pub fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc.get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
+/// The component schemas reachable from these members of every operation (`requestBody`,
+/// `parameters`, `responses`).
+fn reachable_from(doc: &Value, members: &[&str]) -> BTreeSet<String> {
+    let roots: Vec<&Value> = operations(doc)
+        .flat_map(|op| members.iter().map(move |m| &op[*m]))
+        .collect();
+    let empty = Map::new();
+    let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
+    reachable(all, &roots)
+}
+
 fn required(doc: &mut Value) {
-    let (answers, requests) = {
-        let mut answers: Vec<&Value> = Vec::new();
-        let mut requests: Vec<&Value> = Vec::new();
-        for op in operations(doc) {
-            answers.push(&op["responses"]);
-            requests.push(&op["requestBody"]);
-            requests.push(&op["parameters"]);
-        }
+    let requests = reachable_from(doc, &["requestBody", "parameters"]);
+    let answers = {
+        let mut answers: Vec<&Value> = operations(doc).map(|op| &op["responses"]).collect();
         if let Some(hooks) = doc["webhooks"].as_object() {
             answers.extend(hooks.values());
         }
         let empty = Map::new();
         let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
-        (reachable(all, &answers), reachable(all, &requests))
+        reachable(all, &answers)
     };
     let tiered = tiered();
     let schemas = schemas(doc);
@@ -294,24 +310,8 @@ fn no_nul(doc: &mut Value) {
             _ => {}
         }
     }
-    let requests = {
-        let mut requests: Vec<&Value> = Vec::new();
-        for op in operations(doc) {
-            requests.push(&op["requestBody"]);
-        }
-        let empty = Map::new();
-        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
-        reachable(all, &requests)
-    };
-    let parameters = {
-        let mut parameters: Vec<&Value> = Vec::new();
-        for op in operations(doc) {
-            parameters.push(&op["parameters"]);
-        }
-        let empty = Map::new();
-        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
-        reachable(all, &parameters)
-    };
+    let requests = reachable_from(doc, &["requestBody"]);
+    let parameters = reachable_from(doc, &["parameters"]);
     let schemas = schemas(doc);
     for name in &requests {
         if let Some(schema) = schemas.get_mut(name) {
@@ -323,18 +323,12 @@ fn no_nul(doc: &mut Value) {
             walk(schema, false);
         }
     }
-    if let Some(paths) = doc["paths"].as_object_mut() {
-        for op in paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|item| item.values_mut())
-        {
-            if let Some(v) = op.get_mut("requestBody") {
-                walk(v, true);
-            }
-            if let Some(v) = op.get_mut("parameters") {
-                walk(v, false);
-            }
+    for op in operations_mut(doc) {
+        if let Some(v) = op.get_mut("requestBody") {
+            walk(v, true);
+        }
+        if let Some(v) = op.get_mut("parameters") {
+            walk(v, false);
         }
     }
 }
@@ -344,13 +338,7 @@ fn no_nul(doc: &mut Value) {
 ///
 /// [`MAX_LIST_ITEMS`]: crate::edge::params::MAX_LIST_ITEMS
 fn list_limits(doc: &mut Value) {
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for parameter in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
+    for parameter in operations_mut(doc)
         .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
         .flatten()
         .filter(|p| p["in"] == "query")
@@ -423,30 +411,14 @@ fn dates(doc: &mut Value) {
             _ => {}
         }
     }
-    let requests = {
-        let mut requests: Vec<&Value> = Vec::new();
-        for op in operations(doc) {
-            requests.push(&op["requestBody"]);
-            requests.push(&op["parameters"]);
-        }
-        let empty = Map::new();
-        let all = doc["components"]["schemas"].as_object().unwrap_or(&empty);
-        reachable(all, &requests)
-    };
+    let requests = reachable_from(doc, &["requestBody", "parameters"]);
     let schemas = schemas(doc);
     for name in &requests {
         if let Some(schema) = schemas.get_mut(name) {
             walk(schema);
         }
     }
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in operations_mut(doc) {
         if let Some(v) = op.get_mut("requestBody") {
             walk(v);
         }
@@ -667,14 +639,7 @@ fn headers(doc: &mut Value) {
             }
     });
     let reference = |name: &str| json!({ "$ref": format!("#/components/headers/{name}") });
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in operations_mut(doc) {
         let id = op["operationId"].as_str().unwrap_or_default().to_owned();
         let probe = PROBES.contains(&id.as_str());
         let Some(responses) = op["responses"].as_object_mut() else {

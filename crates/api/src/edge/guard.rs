@@ -158,14 +158,7 @@ pub async fn guard(
 
 /// Shows each write operation's permissions in the document (`x-fabriques-permissions`).
 pub fn document(doc: &mut serde_json::Value) {
-    let Some(paths) = doc["paths"].as_object_mut() else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(serde_json::Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in super::contract::operations_mut(doc) {
         let Some(perms) = op["operationId"].as_str().and_then(permissions_of) else {
             continue;
         };

@@ -27,6 +27,24 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 const WINDOW: Duration = Duration::from_secs(60);
 const EXEMPT: u64 = u64::MAX;
 
+/// Who a request counts against, for its rate limit and for the exports it may run at once:
+/// a machine client, a person's token (role and subject), or, without a valid token, the
+/// peer's IP address.
+pub fn caller_key(
+    client: Option<uuid::Uuid>,
+    token: Option<(&str, &str)>,
+    peer: Option<std::net::SocketAddr>,
+) -> String {
+    match (client, token) {
+        (Some(cid), _) => format!("client:{cid}"),
+        (None, Some((role, subject))) => format!("token:{role}:{subject}"),
+        (None, None) => format!(
+            "ip:{}",
+            peer.map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+        ),
+    }
+}
+
 /// Who the request counts against, and their quota per minute.
 pub fn input(
     req: &ServiceRequest,
@@ -35,10 +53,7 @@ pub fn input(
     // Probes and the metrics scrape (which checks its own token) are not API traffic.
     let exempt = req.path().starts_with("/health/") || req.path() == "/metrics";
     let http = req.request().clone();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let peer = req.peer_addr();
     Box::pin(async move {
         let options = options.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("ServiceOptions missing from app data"))
@@ -51,23 +66,21 @@ pub fn input(
         };
         let (key, max_requests) = match (exempt, claims) {
             (true, _) => ("exempt".to_owned(), EXEMPT),
-            (false, Some(c)) => match c.cid {
-                Some(cid) => {
-                    let own = crate::auth::token::client_row(&http, cid)
+            (false, Some(c)) => {
+                let key = caller_key(c.cid, Some((c.role.as_str(), &c.sub)), peer);
+                let own = match c.cid {
+                    Some(cid) => crate::auth::token::client_row(&http, cid)
                         .await?
                         .and_then(|m| m.rate_limit_per_minute)
-                        .and_then(|n| u64::try_from(n).ok());
-                    (
-                        format!("client:{cid}"),
-                        own.unwrap_or(options.rate_limit_per_minute),
-                    )
-                }
-                None => (
-                    format!("token:{}:{}", c.role.as_str(), c.sub),
-                    options.rate_limit_per_minute,
-                ),
-            },
-            (false, None) => (format!("ip:{ip}"), options.anonymous_rate_limit_per_minute),
+                        .and_then(|n| u64::try_from(n).ok()),
+                    None => None,
+                };
+                (key, own.unwrap_or(options.rate_limit_per_minute))
+            }
+            (false, None) => (
+                caller_key(None, None, peer),
+                options.anonymous_rate_limit_per_minute,
+            ),
         };
         Ok(SimpleInput {
             interval: WINDOW,

@@ -97,17 +97,14 @@ fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
 }
 
 /// Who an export counts against: a token's subject, or for the public the peer's address.
+/// Counted as the rate limit counts it.
 fn caller(r: &Public) -> String {
-    match r.access().caller() {
-        Some(c) => format!("token:{}", c.subject),
-        None => format!(
-            "ip:{}",
-            r.req
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default()
-        ),
-    }
+    let c = r.access().caller();
+    crate::edge::ratelimit::caller_key(
+        c.and_then(|c| c.client),
+        c.map(|c| (c.role.as_str(), c.subject.as_str())),
+        r.req.peer_addr(),
+    )
 }
 
 /// Export a dataset as CSV: `fabriques`, `participations`, `seminars`, `roadmap_actions`,
