@@ -159,7 +159,7 @@ pub fn main() -> ExitCode {
         Some(Command::Migrate(db)) => runtime().and_then(|rt| {
             rt.block_on(async {
                 init_logs(LogFormat::Text);
-                crate::db::connect_and_migrate_with(&db.url(), db.timeouts).await?;
+                crate::db::connect_and_migrate_with(&db.url(), db.tuning).await?;
                 tracing::info!("database migrated");
                 Ok(())
             })
@@ -197,7 +197,7 @@ pub fn main() -> ExitCode {
         }) => runtime().and_then(|rt| {
             rt.block_on(async {
                 init_logs(LogFormat::Text);
-                let conn = crate::db::connect_and_migrate_with(&db.url(), db.timeouts).await?;
+                let conn = crate::db::connect_and_migrate_with(&db.url(), db.tuning).await?;
                 if synthetic {
                     let started = std::time::Instant::now();
                     let counts = crate::loaders::synthetic::seed(&conn, fabriques, seed).await?;
@@ -284,7 +284,7 @@ async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
     use crate::edge::routes::clients::{ClientCredentials, CreateClientRequest};
     use store::clients as store;
     use validator::Validate;
-    let conn = crate::db::connect_and_migrate_with(&db.url(), db.timeouts).await?;
+    let conn = crate::db::connect_and_migrate_with(&db.url(), db.tuning).await?;
     let fail = |e: ::store::StoreError| cli_error(ApiError::from(e));
     match action {
         ClientCommand::Create {

@@ -30,12 +30,13 @@ pub struct DbSettings {
     #[arg(long, env = "FABRIQUES_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     #[command(flatten)]
-    pub timeouts: DbTimeouts,
+    pub tuning: DbTuning,
 }
 
-/// How long the database may take: set on every connection of the pool.
+/// How long the database may take (set on every connection of the pool), and how many
+/// connections SQLite opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
-pub struct DbTimeouts {
+pub struct DbTuning {
     /// PostgreSQL: a statement running longer is cancelled (`statement_timeout`) and the request answers 503; 0 keeps the server's setting.
     #[arg(
         long = "db-statement-timeout-ms",
@@ -57,15 +58,24 @@ pub struct DbTimeouts {
         default_value_t = 5_000
     )]
     pub sqlite_busy_timeout_ms: u64,
+    /// SQLite: the most connections open at once. The file is in WAL mode, so reads run in parallel on them while one write at a time holds the write lock (each write transaction takes it first: `BEGIN IMMEDIATE`); 1 serialises everything.
+    #[arg(
+        long = "sqlite-connections",
+        env = "FABRIQUES_SQLITE_CONNECTIONS",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=64)
+    )]
+    pub sqlite_connections: u32,
 }
 
-impl Default for DbTimeouts {
+impl Default for DbTuning {
     /// The defaults of the flags above.
     fn default() -> Self {
-        DbTimeouts {
+        DbTuning {
             statement_timeout_ms: 30_000,
             idle_in_transaction_timeout_ms: 60_000,
             sqlite_busy_timeout_ms: 5_000,
+            sqlite_connections: 8,
         }
     }
 }

@@ -6,20 +6,20 @@ use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-use crate::config::DbTimeouts;
+use crate::config::DbTuning;
 
 /// Connects (creating the SQLite file and its directory if needed), migrates, and loads the
-/// reference geography if it is not there yet; with the default [`DbTimeouts`].
+/// reference geography if it is not there yet; with the default [`DbTuning`].
 pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect_and_migrate_with(url, DbTimeouts::default()).await
+    connect_and_migrate_with(url, DbTuning::default()).await
 }
 
-/// [`connect_and_migrate`] with these timeouts.
+/// [`connect_and_migrate`] with these settings.
 pub async fn connect_and_migrate_with(
     url: &str,
-    timeouts: DbTimeouts,
+    tuning: DbTuning,
 ) -> anyhow::Result<DatabaseConnection> {
-    let db = connect_with(url, timeouts).await?;
+    let db = connect_with(url, tuning).await?;
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
@@ -30,13 +30,13 @@ pub async fn connect_and_migrate_with(
 }
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    connect_with(url, DbTimeouts::default()).await
+    connect_with(url, DbTuning::default()).await
 }
 
-/// Connects with these timeouts: PostgreSQL sessions start with `statement_timeout` and
+/// Connects with these settings: PostgreSQL sessions start with `statement_timeout` and
 /// `idle_in_transaction_session_timeout` (startup options, no extra round trip); SQLite
-/// connections get the busy timeout.
-pub async fn connect_with(url: &str, timeouts: DbTimeouts) -> anyhow::Result<DatabaseConnection> {
+/// opens up to `sqlite_connections` connections to a WAL file, each with the busy timeout.
+pub async fn connect_with(url: &str, tuning: DbTuning) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(file)
@@ -52,18 +52,26 @@ pub async fn connect_with(url: &str, timeouts: DbTimeouts) -> anyhow::Result<Dat
         .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("postgres") {
         opts.max_connections(16).min_connections(1);
-        if timeouts.statement_timeout_ms > 0 {
-            opts.statement_timeout(Duration::from_millis(timeouts.statement_timeout_ms));
+        if tuning.statement_timeout_ms > 0 {
+            opts.statement_timeout(Duration::from_millis(tuning.statement_timeout_ms));
         }
-        let idle = timeouts.idle_in_transaction_timeout_ms;
+        let idle = tuning.idle_in_transaction_timeout_ms;
         if idle > 0 {
             opts.map_sqlx_postgres_opts(move |o| {
                 o.options([("idle_in_transaction_session_timeout", idle)])
             });
         }
     } else {
-        let busy = Duration::from_millis(timeouts.sqlite_busy_timeout_ms);
-        opts.map_sqlx_sqlite_opts(move |o| o.busy_timeout(busy));
+        // WAL: readers do not wait for the writer nor it for them; NORMAL is durable across
+        // a crash of the process (not of the machine's power) and syncs only at checkpoints.
+        let busy = Duration::from_millis(tuning.sqlite_busy_timeout_ms);
+        opts.max_connections(tuning.sqlite_connections.max(1))
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(move |o| {
+                o.busy_timeout(busy)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            });
     }
     let mut db = Database::connect(opts)
         .await

@@ -38,7 +38,7 @@ impl Application {
             );
         }
         let db =
-            crate::db::connect_and_migrate_with(&settings.db.url(), settings.db.timeouts).await?;
+            crate::db::connect_and_migrate_with(&settings.db.url(), settings.db.tuning).await?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         Self::with_listener(listener, db, keys, settings.options.clone())

@@ -11,7 +11,7 @@ use std::fmt;
 use sea_orm::sqlx;
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use crate::error::{StoreError, StoreResult};
@@ -132,7 +132,7 @@ pub fn of_sqlite_code(code: i32) -> Option<DbFault> {
 /// SQLite, also whether the file may still grow (`max_page_count` reached with no free page).
 /// A fault is [`StoreError::Unavailable`].
 pub async fn probe(db: &DatabaseConnection) -> StoreResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let written = txn
         .execute_unprepared("DELETE FROM idempotency_keys WHERE 1 = 0")
         .await;

@@ -51,3 +51,18 @@ pub use fault::DbFault;
 pub use journal::Actor;
 pub use page::Page;
 pub use problem::FieldProblem;
+
+/// Starts a transaction that will write. On SQLite it takes the write lock first
+/// (`BEGIN IMMEDIATE`), waiting up to the busy timeout for another writer: a transaction that
+/// read first and then wrote could otherwise fail at once when another connection wrote in
+/// between (WAL lets readers run beside the one writer). PostgreSQL ignores the mode.
+pub async fn begin_write<C>(db: &C) -> Result<C::Transaction, sea_orm::DbErr>
+where
+    C: sea_orm::TransactionTrait,
+{
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 
 use fabriques_api::auth::JwtKeys;
-use fabriques_api::config::DbTimeouts;
+use fabriques_api::config::DbTuning;
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
 use serde_json::json;
 
@@ -14,10 +14,14 @@ use crate::helpers::{Resp, TestApp, jwt_settings, test_options};
 
 both_engines!(
     an_unreachable_database_answers_503_then_recovers,
-    a_read_only_database_answers_503_on_writes_and_is_not_ready,
-    a_full_database_answers_503,
     a_statement_past_its_timeout_answers_503,
     the_sessions_carry_the_configured_timeouts,
+);
+// SQLite's faults are set with per-connection pragmas (`query_only`, `max_page_count`) on the
+// test's pool, which is the server's: one connection, so that they reach it.
+both_engines!(tuned crate::helpers::one_connection();
+    a_read_only_database_answers_503_on_writes_and_is_not_ready,
+    a_full_database_answers_503,
 );
 
 /// A 503 `database_unavailable` with a `Retry-After` in seconds.
@@ -127,7 +131,7 @@ async fn a_read_only_database_answers_503_on_writes_and_is_not_ready(app: TestAp
         terminate_sessions(&admin, &name).await;
         Some((admin, name))
     } else {
-        // The server's own connection (SQLite's pool has one).
+        // The server's own connection (this test's pool has one).
         app.db
             .execute_unprepared("PRAGMA query_only = ON")
             .await
@@ -237,7 +241,7 @@ async fn a_full_database_answers_503(app: TestApp) {
 }
 
 /// Another instance on the test's database (migrated already), with these timeouts.
-async fn instance_with(app: &TestApp, timeouts: DbTimeouts) -> TestApp2 {
+async fn instance_with(app: &TestApp, timeouts: DbTuning) -> TestApp2 {
     let db = fabriques_api::db::connect_with(&app.url, timeouts)
         .await
         .unwrap();
@@ -261,10 +265,10 @@ struct TestApp2 {
 }
 
 async fn a_statement_past_its_timeout_answers_503(app: TestApp) {
-    let short = DbTimeouts {
+    let short = DbTuning {
         statement_timeout_ms: 300,
         sqlite_busy_timeout_ms: 300,
-        ..DbTimeouts::default()
+        ..DbTuning::default()
     };
     let other = instance_with(&app, short).await;
     // A connection of its own holds a lock the request needs, until the test lets go.

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use fabriques_api::auth::{JwtKeys, Role};
-use fabriques_api::config::{JwtAlgorithm, JwtSettings, ServiceOptions};
+use fabriques_api::config::{DbTuning, JwtAlgorithm, JwtSettings, ServiceOptions};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -178,6 +178,25 @@ pub async fn spawn_app_full(
     options: ServiceOptions,
     jwt: JwtSettings,
 ) -> Option<TestApp> {
+    spawn_app_tuned(engine, options, jwt, DbTuning::default()).await
+}
+
+/// SQLite on one connection (PostgreSQL as usual): for the tests that hold or configure the
+/// server's connection through their own handle.
+pub fn one_connection() -> DbTuning {
+    DbTuning {
+        sqlite_connections: 1,
+        ..DbTuning::default()
+    }
+}
+
+/// With these database settings (the pool size of SQLite, the timeouts).
+pub async fn spawn_app_tuned(
+    engine: Engine,
+    options: ServiceOptions,
+    jwt: JwtSettings,
+    tuning: DbTuning,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (url, drop_db) = match engine {
         Engine::Sqlite => {
@@ -204,7 +223,7 @@ pub async fn spawn_app_full(
             (u.to_string(), Some((base, name)))
         }
     };
-    let db = fabriques_api::db::connect_and_migrate(&url)
+    let db = fabriques_api::db::connect_and_migrate_with(&url, tuning)
         .await
         .expect("migrate");
     let keys = JwtKeys::load(&jwt, &PathBuf::from(dir.path())).expect("keys");
@@ -538,6 +557,25 @@ pub const COMMUNES: [(&str, &str); 4] = [
 /// `both_engines!(with super::options(); name)` starts the app with those service options.
 #[macro_export]
 macro_rules! both_engines {
+    (tuned $tuning:expr; $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app_tuned($crate::helpers::Engine::Sqlite, $crate::helpers::test_options(), $crate::helpers::jwt_settings(), $tuning).await {
+                        super::$name(app).await;
+                    }
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    match $crate::helpers::spawn_app_tuned($crate::helpers::Engine::Postgres, $crate::helpers::test_options(), $crate::helpers::jwt_settings(), $tuning).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("SKIPPED on PostgreSQL: FABRIQUES_TEST_SKIP_POSTGRES=1"),
+                    }
+                }
+            }
+        )*
+    };
     (with $opts:expr; $($name:ident),* $(,)?) => {
         $(
             mod $name {

@@ -110,7 +110,7 @@ fn settings(bind: &str, dir: &std::path::Path, jwt: JwtSettings) -> Settings {
         db: DbSettings {
             database_url: None,
             data_dir: dir.to_path_buf(),
-            timeouts: Default::default(),
+            tuning: Default::default(),
         },
         jwt,
         options: ServiceOptions::default(),

@@ -15,7 +15,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use domain::{Access, Permission};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Serialize;
 use store::{Actor, Page, StoreResult};
 use uuid::Uuid;
@@ -152,7 +152,7 @@ impl Write {
     {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
-        let txn = self.ctx.db.begin().await?;
+        let txn = store::begin_write(&self.ctx.db).await?;
         let held = match hold(&self.ctx.req, &txn).await {
             Ok(held) => held,
             Err(e) => return rolled_back(txn, e).await,
@@ -171,7 +171,7 @@ impl Write {
     {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
-        let txn = self.ctx.db.begin().await?;
+        let txn = store::begin_write(&self.ctx.db).await?;
         let held = match hold(&self.ctx.req, &txn).await {
             Ok(held) => held,
             Err(e) => return rolled_back(txn, e).await,

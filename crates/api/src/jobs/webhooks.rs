@@ -42,7 +42,7 @@ use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::Sha256;
 use tokio::task::JoinSet;
@@ -306,7 +306,7 @@ async fn fan_out(db: &DatabaseConnection) -> anyhow::Result<()> {
         .map(|s| s.id)
         .collect();
     for id in ids {
-        let txn = db.begin().await?;
+        let txn = store::begin_write(db).await?;
         // Another instance busy with this subscription: skip it this round.
         let Some(sub) = subscription::Entity::find_by_id(id)
             .filter(subscription::Column::Status.eq(ACTIVE))
@@ -437,7 +437,7 @@ async fn claim(
         return Ok(Vec::new());
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // SQLite has one writer and no SKIP LOCKED: take the write lock before reading, so
         // that an outcome being recorded meanwhile makes this claim wait (busy timeout)
@@ -632,7 +632,7 @@ async fn record(
         "failed"
     };
     crate::telemetry::webhook_attempt(outcome);
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     a.update(&txn).await?;
     if success {
         subscription::Entity::update_many()

@@ -10,7 +10,7 @@ use std::io::Read;
 
 use anyhow::Context;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 use sha2::{Digest, Sha256};
 
 const COMMUNES: &[u8] = include_bytes!("../../../../reference/cog/communes.csv.gz");
@@ -170,7 +170,7 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7305121)")
             .await?;

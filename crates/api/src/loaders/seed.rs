@@ -10,9 +10,7 @@
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 use domain::{FabriqueStatus, OrganizationKind, ParticipationStatus, PartnerRole, TerritoryKind};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 use uuid::Uuid;
 
 use domain::seminar::{SeminarKind, SeminarMode, SeminarStatus};
@@ -391,7 +389,7 @@ fn date((y, m, d): (i32, u32, u32)) -> anyhow::Result<NaiveDate> {
 
 /// Loads the demo dataset into an empty database, in one transaction.
 pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     if entity::fabrique::Entity::find().count(&txn).await? > 0
         || entity::organization::Entity::find().count(&txn).await? > 0
     {

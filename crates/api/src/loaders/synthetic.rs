@@ -17,7 +17,7 @@ use domain::{
 };
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 const THEMES: &[&str] = &[
@@ -566,7 +566,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
             })
             .collect()
     };
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     insert_chunks(&txn, orgs).await?;
     insert_chunks(&txn, t_rows).await?;
     insert_chunks(&txn, f_rows).await?;
