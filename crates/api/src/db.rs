@@ -56,11 +56,20 @@ pub async fn connect_with(url: &str, tuning: DbTuning) -> anyhow::Result<Databas
             opts.statement_timeout(Duration::from_millis(tuning.statement_timeout_ms));
         }
         let idle = tuning.idle_in_transaction_timeout_ms;
-        if idle > 0 {
-            opts.map_sqlx_postgres_opts(move |o| {
+        let plain = plain_on_loopback(url);
+        // One closure: sea-orm keeps only the last one given.
+        opts.map_sqlx_postgres_opts(move |o| {
+            let o = if idle > 0 {
                 o.options([("idle_in_transaction_session_timeout", idle)])
-            });
-        }
+            } else {
+                o
+            };
+            if plain {
+                o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+            } else {
+                o
+            }
+        });
     } else {
         // WAL: readers do not wait for the writer nor it for them; NORMAL is durable across
         // a crash of the process (not of the machine's power) and syncs only at checkpoints.
@@ -78,6 +87,37 @@ pub async fn connect_with(url: &str, tuning: DbTuning) -> anyhow::Result<Databas
         .with_context(|| format!("connecting to {}", redact(url)))?;
     crate::edge::statements::install(&mut db);
     Ok(db)
+}
+
+/// Whether to talk to PostgreSQL without TLS because the URL says nothing about it and the
+/// server is on this machine (a loopback address, `localhost` or a Unix socket): TLS there
+/// protects nothing and costs about a sixth of the throughput. Otherwise the URL's `sslmode`
+/// decides, as libpq's does (`prefer` when absent).
+fn plain_on_loopback(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let mut pairs = u.query_pairs();
+    if pairs.any(|(k, _)| k == "sslmode" || k == "ssl-mode") {
+        return false;
+    }
+    if u.query_pairs().any(|(k, _)| k == "host") {
+        // `?host=/run/postgresql`: a Unix socket.
+        return u
+            .query_pairs()
+            .any(|(k, v)| k == "host" && v.starts_with('/'));
+    }
+    // `postgres:` is not a special scheme: its host comes as text, IPv6 in brackets.
+    match u.host_str().filter(|h| !h.is_empty()) {
+        None => true,
+        Some(h) => {
+            h.eq_ignore_ascii_case("localhost")
+                || h.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    }
 }
 
 /// The URL without its password, for logs.
@@ -130,4 +170,30 @@ pub async fn insert_json(
     .await
     .with_context(|| format!("loading {table}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn tls_is_skipped_only_on_this_machine_and_only_when_the_url_is_silent() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://postgres@localhost/test",
+            "postgres://postgres@[::1]:5432/test",
+            "postgres:///test?host=/run/postgresql&user=postgres",
+        ] {
+            assert!(plain_on_loopback(url), "{url}");
+        }
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/test?sslmode=require",
+            "postgres://postgres@localhost/test?sslmode=prefer",
+            "postgres://postgres@db.example.org/test",
+            "postgres://postgres@10.0.0.5/test",
+            "postgres:///test?host=db.example.org",
+        ] {
+            assert!(!plain_on_loopback(url), "{url}");
+        }
+    }
 }
