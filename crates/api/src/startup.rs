@@ -144,6 +144,7 @@ impl Application {
                 .default_service(web::to(fallback))
                 .wrap(from_fn(crate::edge::guard::guard))
                 .wrap(from_fn(crate::edge::idempotency::idempotency))
+                .wrap(from_fn(crate::edge::middleware::no_stray_query))
                 .wrap(Condition::new(rate_limited, limiter))
                 .wrap(from_fn(crate::edge::browsers::head_as_get))
                 // Preflights are answered here, before the rate limiter.

@@ -34,6 +34,7 @@ mod ratelimit;
 mod reference;
 mod statements;
 mod stats;
+mod sweep;
 mod synthetic;
 mod webhooks;
 mod world;

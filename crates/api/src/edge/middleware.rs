@@ -188,17 +188,34 @@ async fn enrich(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxB
 
 /// Routes that exist, with their methods, to answer 405 (with `Allow`) rather than 404.
 #[derive(Debug, Clone, Default)]
-pub struct KnownRoutes(pub Vec<(actix_web::dev::ResourceDef, Vec<String>)>);
+pub struct KnownRoutes(pub Vec<KnownPath>);
+
+/// One path of the document: its methods, and those of its operations that declare no query
+/// parameter (a query string sent to one of those is refused, as an unknown parameter of a
+/// list is).
+#[derive(Debug, Clone)]
+pub struct KnownPath {
+    pub def: actix_web::dev::ResourceDef,
+    pub methods: Vec<String>,
+    pub without_query: Vec<String>,
+}
 
 impl KnownRoutes {
-    /// The paths of an OpenAPI document (JSON) and their methods, reading nothing else of it.
+    /// The paths of an OpenAPI document (JSON), their methods and which take a query.
     pub fn from_document(json: &str) -> Result<Self, serde_json::Error> {
         #[derive(serde::Deserialize)]
+        struct Param {
+            #[serde(rename = "in")]
+            location: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Op {
+            #[serde(default)]
+            parameters: Vec<Param>,
+        }
+        #[derive(serde::Deserialize)]
         struct Doc {
-            paths: std::collections::BTreeMap<
-                String,
-                std::collections::BTreeMap<String, serde::de::IgnoredAny>,
-            >,
+            paths: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Op>>,
         }
         let doc: Doc = serde_json::from_str(json)?;
         Ok(KnownRoutes(
@@ -214,21 +231,71 @@ impl KnownRoutes {
                     if item.contains_key("get") {
                         methods.insert(1, "HEAD".into());
                     }
-                    (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+                    let without_query = methods
+                        .iter()
+                        .filter(|m| {
+                            let key = if *m == "HEAD" {
+                                "get".into()
+                            } else {
+                                m.to_lowercase()
+                            };
+                            item[&key].parameters.iter().all(|p| p.location != "query")
+                        })
+                        .cloned()
+                        .collect();
+                    KnownPath {
+                        def: actix_web::dev::ResourceDef::new(path.as_str()),
+                        methods,
+                        without_query,
+                    }
                 })
                 .collect(),
         ))
     }
+
+    fn find(&self, path: &str) -> Option<&KnownPath> {
+        self.0.iter().find(|k| k.def.is_match(path))
+    }
+}
+
+/// Refuses (400 `invalid_query`) a query string sent to an operation that takes none, as a
+/// list refuses a parameter it does not know: a misspelt or misplaced filter is never
+/// silently ignored. Only requests with a query string are looked at.
+pub async fn no_stray_query(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !req.query_string().is_empty()
+        && let Some(known) = req.app_data::<actix_web::web::Data<KnownRoutes>>()
+        && let Some(path) = known.find(req.path())
+        && path
+            .without_query
+            .iter()
+            .any(|m| m == req.method().as_str())
+    {
+        let name = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .next()
+            .map(|(k, _)| k.replace('\0', ""))
+            .unwrap_or_default();
+        let detail = format!("query parameter `{name}`: this operation takes no query parameter");
+        let refused = ApiError::BadRequest {
+            code: "invalid_query",
+            errors: vec![super::error::FieldProblem::new(
+                format!("/{name}"),
+                "unknown_parameter",
+                detail.clone(),
+            )],
+            detail,
+        };
+        return Ok(req.into_response(refused.error_response()));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The default service: 405 for a known path with another method, 404 otherwise.
 pub async fn fallback(req: HttpRequest) -> HttpResponse {
     let known = req.app_data::<actix_web::web::Data<KnownRoutes>>();
-    let allow = known.and_then(|k| {
-        k.0.iter()
-            .find(|(def, _)| def.is_match(req.path()))
-            .map(|(_, m)| m.clone())
-    });
+    let allow = known.and_then(|k| k.find(req.path()).map(|p| p.methods.clone()));
     match allow {
         Some(methods) => ApiError::MethodNotAllowed(methods).error_response(),
         None => ApiError::NotFound("resource").error_response(),
