@@ -25,10 +25,21 @@ use super::error::{ApiError, ApiResult};
 
 /// The strong ETag of a representation.
 pub fn of<T: Serialize>(body: &T) -> String {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    of_bytes(&serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// The strong ETag of these exact bytes: the first 128 bits of their SHA-256, in hex.
+fn of_bytes(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for b in &digest[..16] {
+        tag.push(HEX[usize::from(b >> 4)] as char);
+        tag.push(HEX[usize::from(b & 15)] as char);
+    }
+    tag.push('"');
+    tag
 }
 
 /// Whether `If-None-Match` names `tag` (or is `*`).
@@ -47,7 +58,14 @@ fn fresh(req: &HttpRequest, tag: &str) -> bool {
 
 /// 200 with the body and its ETag, or 304 when the client's `If-None-Match` already has it.
 pub fn respond<T: Serialize>(req: &HttpRequest, body: &T) -> HttpResponse {
-    let tag = of(body);
+    // Serialised once: the bytes hashed are the bytes sent.
+    let bytes = match serde_json::to_vec(body) {
+        Ok(b) => b,
+        Err(e) => {
+            return actix_web::ResponseError::error_response(&ApiError::Internal(e.into()));
+        }
+    };
+    let tag = of_bytes(&bytes);
     if fresh(req, &tag) {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
@@ -55,7 +73,8 @@ pub fn respond<T: Serialize>(req: &HttpRequest, body: &T) -> HttpResponse {
     } else {
         HttpResponse::Ok()
             .insert_header((header::ETAG, tag))
-            .json(body)
+            .content_type("application/json")
+            .body(bytes)
     }
 }
 
@@ -309,7 +328,18 @@ impl utoipa::IntoParams for IfNoneMatchHeader {
 
 #[cfg(test)]
 mod tests {
-    use super::entity_tags;
+    use super::{entity_tags, of};
+    use sha2::{Digest, Sha256};
+
+    /// The tag is the first 128 bits of the SHA-256 of the JSON sent, in lowercase hex.
+    #[test]
+    fn a_tag_is_the_hash_of_the_json_sent() {
+        let body = serde_json::json!({"id": 1, "name": "Fabrique"});
+        let digest = Sha256::digest(serde_json::to_vec(&body).unwrap());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(of(&body), format!("\"{hex}\""));
+        assert_ne!(of(&body), of(&serde_json::json!({"id": 2})));
+    }
 
     #[test]
     fn if_match_lists_are_read_tag_by_tag() {
