@@ -11,15 +11,12 @@ use actix_web::middleware::{Compress, Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::{Context, bail};
 use sea_orm::DatabaseConnection;
-use utoipa::OpenApi;
-use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{JwtKeys, KeyOrigin};
 use crate::config::{ServiceOptions, Settings};
 use crate::edge::error::ApiError;
 use crate::edge::middleware::{KnownRoutes, fallback, request_context};
-use crate::edge::openapi::ApiDoc;
 
 pub struct Application {
     port: u16,
@@ -94,9 +91,9 @@ impl Application {
             .request_allowed_transformation(Some(crate::edge::ratelimit::allowed))
             .request_denied_response(crate::edge::ratelimit::denied)
             .build();
+            // Registered with actix alone: the document is the committed one (`SpecJson`);
+            // `openapi::spec` gathers it from the same registrations.
             App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
                 .app_data(data_db.clone())
                 .app_data(keys.clone())
                 .app_data(options.clone())
@@ -122,11 +119,10 @@ impl Application {
                 .service(crate::edge::routes::oauth::create_token)
                 .service(crate::edge::routes::oauth::get_jwks)
                 .service(
-                    utoipa_actix_web::scope("/api/v1")
+                    web::scope("/api/v1")
                         .configure(crate::edge::routes::configure)
                         .route("/openapi.json", web::get().to(serve_spec)),
                 )
-                .into_app()
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),

@@ -90,7 +90,9 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .service(crate::edge::routes::health::ready)
         .service(crate::edge::routes::oauth::create_token)
         .service(crate::edge::routes::oauth::get_jwks)
-        .service(utoipa_actix_web::scope("/api/v1").configure(crate::edge::routes::configure))
+        .service(
+            utoipa_actix_web::scope("/api/v1").configure(|c| crate::edge::routes::configure(c)),
+        )
         .split_for_parts();
     let mut api = api;
     crate::edge::idempotency::document(&mut api);

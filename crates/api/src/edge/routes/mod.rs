@@ -24,7 +24,37 @@ pub mod testimonies;
 pub mod webhooks;
 pub mod working_groups;
 
+use actix_web::dev::HttpServiceFactory;
+use utoipa_actix_web::OpenApiFactory;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Where the handlers are registered: the server's own actix configuration, or utoipa's,
+/// which also gathers the OpenAPI document (`openapi::spec`). Each server worker registers
+/// with actix alone: gathering the document cost each worker about 9 MiB at start, which
+/// glibc kept (the document served is the committed one).
+pub trait Register {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl Register for ServiceConfig<'_> {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        ServiceConfig::service(self, factory)
+    }
+}
+
+impl Register for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, factory)
+    }
+}
 
 /// Declares the answer of a `GET …/transitions`: the current status and every action with
 /// where it leads and what blocks it now, built from the store's [`store::fabriques::Transitions`].
@@ -68,7 +98,7 @@ macro_rules! transitions_schema {
 }
 
 /// Everything under `/api/v1`.
-pub fn configure(cfg: &mut ServiceConfig) {
+pub fn configure<C: Register>(cfg: &mut C) {
     cfg.service(organizations::list_organizations)
         .service(organizations::create_organization)
         .service(organizations::get_organization)
