@@ -6,8 +6,6 @@
 //! advisory lock, so instances starting together load it once). Each table is inserted by one
 //! statement carrying its rows as JSON, so loading takes a fraction of a second.
 
-use std::io::Read;
-
 use anyhow::Context;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
@@ -35,17 +33,16 @@ pub fn dataset_version() -> String {
     format!("cog-2026-decoupage-administratif-6.0.0-{hex}")
 }
 
-fn rows(gz: &[u8]) -> anyhow::Result<Vec<csv::StringRecord>> {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_string(&mut text)
-        .context("decompressing reference data")?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    reader
-        .records()
-        .collect::<Result<Vec<_>, _>>()
-        .context("reading reference CSV")
+/// The records of a compressed CSV, read as they are decompressed.
+fn records(gz: &[u8]) -> impl Iterator<Item = anyhow::Result<csv::StringRecord>> + '_ {
+    csv::Reader::from_reader(flate2::read::GzDecoder::new(gz))
+        .into_records()
+        .map(|r| r.context("reading reference CSV"))
 }
+
+/// Rows per insert: the load holds one chunk at a time (the whole communes table as one JSON
+/// array was tens of MiB, which the allocator kept after a first start).
+const CHUNK: usize = 2_000;
 
 /// How a column is read from its CSV row (by field index).
 #[derive(Clone, Copy)]
@@ -135,7 +132,7 @@ const TABLES: [Table; 4] = [
     },
 ];
 
-/// Inserts every row in one statement (`crate::db::insert_json`).
+/// Inserts these rows in one statement (`crate::db::insert_json`).
 async fn insert_all(
     db: &impl ConnectionTrait,
     table: &str,
@@ -191,11 +188,21 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
     for table in TABLES {
         let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
-        let values = rows(table.csv)?
-            .iter()
-            .map(|r| table.columns.iter().map(|(_, cell)| cell.read(r)).collect())
-            .collect();
-        insert_all(&txn, table.name, &names, values).await?;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut records = records(table.csv).peekable();
+        while let Some(r) = records.next() {
+            let r = r?;
+            chunk.push(
+                table
+                    .columns
+                    .iter()
+                    .map(|(_, cell)| cell.read(&r))
+                    .collect(),
+            );
+            if chunk.len() == CHUNK || records.peek().is_none() {
+                insert_all(&txn, table.name, &names, std::mem::take(&mut chunk)).await?;
+            }
+        }
     }
     insert_all(
         &txn,
@@ -225,9 +232,10 @@ mod tests {
 
     #[test]
     fn the_compiled_dataset_has_the_expected_counts() {
-        assert_eq!(rows(COMMUNES).unwrap().len(), 34_969);
-        assert_eq!(rows(EPCI).unwrap().len(), 1_255);
-        assert_eq!(rows(DEPARTMENTS).unwrap().len(), 109);
-        assert_eq!(rows(REGIONS).unwrap().len(), 26);
+        let count = |gz| records(gz).map(Result::unwrap).count();
+        assert_eq!(count(COMMUNES), 34_969);
+        assert_eq!(count(EPCI), 1_255);
+        assert_eq!(count(DEPARTMENTS), 109);
+        assert_eq!(count(REGIONS), 26);
     }
 }
