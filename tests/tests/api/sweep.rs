@@ -461,18 +461,24 @@ async fn sweep_operation(
     // A write without a precondition must refuse a bad input outright; a read, or a write
     // guarded by a stale tag, may only not fail.
     let guarded = m == Method::GET || if_match;
+    // A case with the standard headers and body, sent to `target`.
+    let at = |target: String, what: String, expect: Expect| Case {
+        method: &m,
+        target,
+        headers: standard(&token),
+        body: json_body(),
+        what,
+        expect,
+    };
 
     // 1. Bad path parameters.
     for bad in bad_path_values() {
         for target in with_bad_segment(w, template, &bad) {
-            s.send(Case {
-                method: &m,
+            s.send(at(
                 target,
-                headers: standard(&token),
-                body: json_body(),
-                what: format!("path parameter {bad:.20}"),
-                expect: Expect::Refused,
-            })
+                format!("path parameter {bad:.20}"),
+                Expect::Refused,
+            ))
             .await;
         }
     }
@@ -485,45 +491,33 @@ async fn sweep_operation(
         .collect();
     for name in &query {
         for bad in bad_query_values() {
-            s.send(Case {
-                method: &m,
-                target: format!("{path}?{name}={bad}"),
-                headers: standard(&token),
-                body: json_body(),
-                what: format!("query {name}={bad:.20}"),
-                expect: Expect::NoServerError,
-            })
+            s.send(at(
+                format!("{path}?{name}={bad}"),
+                format!("query {name}={bad:.20}"),
+                Expect::NoServerError,
+            ))
             .await;
         }
-        s.send(Case {
-            method: &m,
-            target: format!("{path}?{name}=1&{name}=2"),
-            headers: standard(&token),
-            body: json_body(),
-            what: format!("{name} twice"),
-            expect: Expect::NoServerError,
-        })
+        s.send(at(
+            format!("{path}?{name}=1&{name}=2"),
+            format!("{name} twice"),
+            Expect::NoServerError,
+        ))
         .await;
-        s.send(Case {
-            method: &m,
-            target: format!("{path}?{name}[]=1"),
-            headers: standard(&token),
-            body: json_body(),
-            what: format!("{name}[]"),
-            expect: Expect::Refused,
-        })
+        s.send(at(
+            format!("{path}?{name}[]=1"),
+            format!("{name}[]"),
+            Expect::Refused,
+        ))
         .await;
     }
     if guarded || body_media.is_some() {
         for q in ["colour=blue", "%00=1", "=1", "a%FF=1", &"k=v&".repeat(2000)] {
-            s.send(Case {
-                method: &m,
-                target: format!("{path}?{q}"),
-                headers: standard(&token),
-                body: json_body(),
-                what: format!("unknown query {q:.20}"),
-                expect: Expect::Refused,
-            })
+            s.send(at(
+                format!("{path}?{q}"),
+                format!("unknown query {q:.20}"),
+                Expect::Refused,
+            ))
             .await;
         }
     }

@@ -277,16 +277,11 @@ pub async fn no_stray_query(
             .next()
             .map(|(k, _)| k.replace('\0', ""))
             .unwrap_or_default();
-        let detail = format!("query parameter `{name}`: this operation takes no query parameter");
-        let refused = ApiError::BadRequest {
-            code: "invalid_query",
-            errors: vec![super::error::FieldProblem::new(
-                format!("/{name}"),
-                "unknown_parameter",
-                detail.clone(),
-            )],
-            detail,
-        };
+        let refused = super::params::bad(
+            &name,
+            "unknown_parameter",
+            "this operation takes no query parameter",
+        );
         return Ok(req.into_response(refused.error_response()));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

@@ -129,7 +129,8 @@ pub fn regions(v: &Option<Vec<RegionParam>>) -> Vec<String> {
     v.iter().flatten().map(|r| r.0.clone()).collect()
 }
 
-fn bad(name: &str, code: &str, detail: impl Into<String>) -> ApiError {
+/// A 400 `invalid_query` naming the parameter at fault.
+pub(crate) fn bad(name: &str, code: &str, detail: impl Into<String>) -> ApiError {
     let detail = detail.into();
     ApiError::BadRequest {
         code: "invalid_query",

@@ -3,8 +3,9 @@
 //!
 //! Policy: the files are compiled into the binary. At start, if the tables do not hold this
 //! exact dataset (`ref_meta`), they are replaced in one transaction (on PostgreSQL under an
-//! advisory lock, so instances starting together load it once). Each table is inserted by one
-//! statement carrying its rows as JSON, so loading takes a fraction of a second.
+//! advisory lock, so instances starting together load it once). The files are read as they
+//! are decompressed, and each table inserted by statements carrying 2,000 rows as JSON, so
+//! loading takes a fraction of a second and holds one chunk at a time.
 
 use anyhow::Context;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -189,8 +190,7 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
     for table in TABLES {
         let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
         let mut chunk = Vec::with_capacity(CHUNK);
-        let mut records = records(table.csv).peekable();
-        while let Some(r) = records.next() {
+        for r in records(table.csv) {
             let r = r?;
             chunk.push(
                 table
@@ -199,9 +199,12 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
                     .map(|(_, cell)| cell.read(&r))
                     .collect(),
             );
-            if chunk.len() == CHUNK || records.peek().is_none() {
+            if chunk.len() == CHUNK {
                 insert_all(&txn, table.name, &names, std::mem::take(&mut chunk)).await?;
             }
+        }
+        if !chunk.is_empty() {
+            insert_all(&txn, table.name, &names, chunk).await?;
         }
     }
     insert_all(
