@@ -17,6 +17,7 @@ mod m20261202_000001_idempotency_secrets;
 mod m20261202_000002_client_secret_generation;
 mod m20261202_000003_reference_search;
 mod m20261202_000004_webhook_due_per_subscription;
+mod m20261202_000005_figures;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_client_secret_generation::Migration),
             Box::new(m20261202_000003_reference_search::Migration),
             Box::new(m20261202_000004_webhook_due_per_subscription::Migration),
+            Box::new(m20261202_000005_figures::Migration),
         ]
     }
 }

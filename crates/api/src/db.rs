@@ -26,6 +26,9 @@ pub async fn connect_and_migrate_with(
     crate::loaders::reference::ensure_loaded(&db)
         .await
         .context("loading the reference geography")?;
+    store::figures::fill_missing(&db)
+        .await
+        .context("computing the figures of Fabriques that have none")?;
     Ok(db)
 }
 

@@ -202,6 +202,43 @@ pub fn visible_roadmap_ids(access: &Access) -> SelectStatement {
     q
 }
 
+/// The rows the pre-aggregated figures ([`crate::figures`]) count for a caller: which
+/// participations and which roadmaps (of those participations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FiguresTier {
+    /// All participations, or only the accompanied ones.
+    pub all_participations: bool,
+    /// All roadmaps, or only the adopted ones.
+    pub all_roadmaps: bool,
+}
+
+/// The figures tier of `access`; `None` when what it sees depends on its own territory (its
+/// figures are then computed from the tables themselves).
+pub fn figures_tier(access: &Access) -> Option<FiguresTier> {
+    let all_participations = match access.participation_rows() {
+        ParticipationRows::All => true,
+        ParticipationRows::AccompaniedOr {
+            own_territory: None,
+        } => false,
+        ParticipationRows::AccompaniedOr {
+            own_territory: Some(_),
+        } => return None,
+    };
+    let all_roadmaps = match access.roadmap_rows() {
+        RoadmapRows::All => true,
+        RoadmapRows::AdoptedOr {
+            own_territory: None,
+        } => false,
+        RoadmapRows::AdoptedOr {
+            own_territory: Some(_),
+        } => return None,
+    };
+    Some(FiguresTier {
+        all_participations,
+        all_roadmaps,
+    })
+}
+
 /// The Fabriques where `org` holds one of `roles` (any role when empty).
 fn partnered_by(org: Uuid, roles: &[PartnerRole]) -> SelectStatement {
     let mut q = Query::select()

@@ -6,26 +6,36 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use crate::error::StoreResult;
+use crate::figures::Touched;
 
 /// Who is writing, with what rights, under which request.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub access: Access,
     pub request_id: Option<String>,
+    /// What its writes touched, for [`crate::figures::refresh_touched`].
+    touched: Arc<Mutex<Touched>>,
 }
 
 impl Actor {
     pub fn new(access: Access, request_id: Option<String>) -> Self {
-        Actor { access, request_id }
+        Actor {
+            access,
+            request_id,
+            touched: Default::default(),
+        }
     }
 
     /// The service itself (seeds, the command line).
     pub fn system() -> Self {
-        Actor {
-            access: Access::system(),
-            request_id: None,
-        }
+        Actor::new(Access::system(), None)
+    }
+
+    pub(crate) fn touched(&self) -> MutexGuard<'_, Touched> {
+        self.touched.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -72,6 +82,7 @@ pub async fn record<S: Journalled>(
     state: &S,
 ) -> StoreResult<()> {
     let state = serde_json::to_string(state)?;
+    actor.touched().note(S::ENTITY_TYPE, entity_id, fabrique_id);
     let caller = actor.access.caller();
     entity::event::ActiveModel {
         id: Set(Uuid::now_v7()),

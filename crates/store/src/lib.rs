@@ -25,6 +25,7 @@ pub mod exports;
 pub mod external_ids;
 pub mod fabriques;
 pub mod fault;
+pub mod figures;
 pub mod funding;
 pub mod journal;
 pub mod lessons;

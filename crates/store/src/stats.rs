@@ -1,7 +1,17 @@
-//! Figures for the data team. Every figure is one SQL aggregation over the rows the caller
-//! may see in the Fabriques the filters select (the same filters and visibility as
-//! `GET /fabriques`, the same participations as the exports); nothing is counted in Rust.
-//! Definitions: `docs/data-dictionary.md`.
+//! Figures for the data team, over the rows the caller may see in the Fabriques the filters
+//! select (the same filters and visibility as `GET /fabriques`, the same participations as the
+//! exports). Definitions: `docs/data-dictionary.md`.
+//!
+//! Two ways to the same numbers:
+//! - [`overview`] and [`breakdown`] sum the pre-aggregated rows ([`crate::figures`]) for the
+//!   callers whose rows do not depend on their own territory ([`FiguresTier`]): three
+//!   statements for the overview, two (one when grouping on territories) for a breakdown,
+//!   whatever the number of seminars, roadmaps and actions;
+//! - [`live_overview`] and [`live_breakdown`] aggregate the tables themselves, one statement
+//!   per figure: the figures of territory tokens, and the reference a test compares the
+//!   pre-aggregated ones with (every audience, filter and key, on both engines).
+//!
+//! Counting is SQL's; Rust only adds up the per-status groups and merges groups by key.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +30,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::access::FiguresTier;
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
 
@@ -159,7 +170,9 @@ async fn counts_by(
     Ok(rows.into_iter().collect())
 }
 
-pub async fn overview(
+/// The overview computed from the tables themselves: the reference the pre-aggregated
+/// figures are checked against, and the figures of callers who see their own territory's rows.
+pub async fn live_overview(
     db: &impl ConnectionTrait,
     access: &Access,
     f: &FabriqueFilter,
@@ -226,7 +239,17 @@ pub async fn overview(
         .count(db)
         .await?;
     let funding = if access.sees_all_funding() {
-        Some(funding(db, &ids).await?)
+        let by_kind = counts_by(
+            db,
+            funding_line::Entity::find()
+                .select_only()
+                .column(funding_line::Column::Kind)
+                .column_as(sum_cents(), "n")
+                .filter(funding_line::Column::FabriqueId.in_subquery(ids.clone()))
+                .group_by(funding_line::Column::Kind),
+        )
+        .await?;
+        Some(funding(db, &ids, by_kind).await?)
     } else {
         None
     };
@@ -261,18 +284,13 @@ struct FunderRow {
     n: i64,
 }
 
-async fn funding(db: &impl ConnectionTrait, ids: &SelectStatement) -> StoreResult<FundingFigures> {
+/// The funding figures: `by_kind` (computed by the caller) with the amounts by organization.
+async fn funding(
+    db: &impl ConnectionTrait,
+    ids: &SelectStatement,
+    by_kind: BTreeMap<String, i64>,
+) -> StoreResult<FundingFigures> {
     use entity::organization as org;
-    let by_kind = counts_by(
-        db,
-        funding_line::Entity::find()
-            .select_only()
-            .column(funding_line::Column::Kind)
-            .column_as(sum_cents(), "n")
-            .filter(funding_line::Column::FabriqueId.in_subquery(ids.clone()))
-            .group_by(funding_line::Column::Kind),
-    )
-    .await?;
     let rows = funding_line::Entity::find()
         .select_only()
         .column(funding_line::Column::OrganizationId)
@@ -377,8 +395,10 @@ fn from_participations(access: &Access, by: BreakdownBy, ids: &SelectStatement) 
 }
 
 /// Per group: Fabriques, participations, territories accompanied, seminars held, roadmaps
-/// adopted. One aggregation per figure; the groups are merged by key.
-pub async fn breakdown(
+/// adopted. One aggregation per figure over the tables themselves; the groups are merged by
+/// key. The reference for the pre-aggregated [`breakdown`], and the breakdown of callers who
+/// see their own territory's rows.
+pub async fn live_breakdown(
     db: &impl ConnectionTrait,
     access: &Access,
     f: &FabriqueFilter,
@@ -462,12 +482,25 @@ pub async fn breakdown(
     );
     figures[4] = grouped(db, by, q).await?;
 
-    let mut groups: BTreeMap<Option<String>, [i64; 5]> = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     for (i, rows) in figures.into_iter().enumerate() {
         for (k, n) in rows {
             groups.entry(k).or_default()[i] = n;
         }
     }
+    assemble(db, by, groups).await
+}
+
+/// Figures per key: Fabriques, participations, territories accompanied, seminars held,
+/// roadmaps adopted.
+type Groups = BTreeMap<Option<String>, [i64; 5]>;
+
+/// The breakdown of these groups: labelled, ordered by key, the null key last.
+async fn assemble(
+    db: &impl ConnectionTrait,
+    by: BreakdownBy,
+    groups: Groups,
+) -> StoreResult<Breakdown> {
     let labels = labels(db, by).await?;
     let mut out: Vec<BreakdownGroup> = groups
         .into_iter()
@@ -519,4 +552,336 @@ async fn labels(
             .collect(),
         _ => Default::default(),
     })
+}
+
+// --- The pre-aggregated figures ------------------------------------------------------------
+
+const FF: &str = "fabrique_figures";
+const PF: &str = "participation_figures";
+
+/// `SUM` of these pre-aggregated columns of `table`, as a bigint (0 over no row).
+fn sum_of(table: &str, columns: &[String]) -> Expr {
+    let terms: Vec<String> = columns
+        .iter()
+        .map(|c| format!("\"{table}\".\"{c}\""))
+        .collect();
+    Expr::cust(format!(
+        "CAST(COALESCE(SUM({}), 0) AS bigint)",
+        terms.join(" + ")
+    ))
+}
+
+/// The column names of what `tier` counts.
+struct TierColumns {
+    /// Per participation status it sees: the column.
+    participations: Vec<(&'static str, String)>,
+    /// Per seminar kind and status: the column.
+    seminars: Vec<(&'static str, SeminarStatus, String)>,
+    roadmaps_adopted: String,
+    roadmap_actions: String,
+}
+
+impl TierColumns {
+    fn of(t: FiguresTier) -> Self {
+        use domain::ParticipationStatus;
+        use domain::seminar::SeminarKind;
+        let participations = ParticipationStatus::ALL
+            .into_iter()
+            .filter(|s| t.all_participations || ACCOMPANIED.contains(s))
+            .map(|s| (s.as_str(), format!("p_{}", s.as_str())))
+            .collect();
+        let prefix = if t.all_participations { "s" } else { "sa" };
+        let seminars = SeminarKind::ALL
+            .iter()
+            .flat_map(|k| {
+                SeminarStatus::ALL.iter().map(move |s| {
+                    (
+                        k.as_str(),
+                        *s,
+                        format!("{prefix}_{}_{}", k.as_str(), s.as_str()),
+                    )
+                })
+            })
+            .collect();
+        TierColumns {
+            participations,
+            seminars,
+            roadmaps_adopted: if t.all_participations {
+                "r_adopted"
+            } else {
+                "ra_adopted"
+            }
+            .into(),
+            roadmap_actions: format!(
+                "act_{}_{}",
+                if t.all_participations { "all" } else { "acc" },
+                if t.all_roadmaps { "all" } else { "adopted" }
+            ),
+        }
+    }
+
+    fn held(&self) -> Vec<String> {
+        self.seminars
+            .iter()
+            .filter(|(_, s, _)| *s == SeminarStatus::Held)
+            .map(|(_, _, c)| c.clone())
+            .collect()
+    }
+}
+
+/// `fabriques` with their pre-aggregated row, filtered as `GET /fabriques` is.
+fn fabriques_with_figures(access: &Access, f: &FabriqueFilter) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(fabrique::Entity).left_join(
+        Alias::new(FF),
+        Expr::col((Alias::new(FF), Alias::new("fabrique_id")))
+            .equals((fabrique::Entity, fabrique::Column::Id)),
+    );
+    q.cond_where(crate::fabriques::filtered(access, f));
+    q
+}
+
+/// `COUNT(DISTINCT territory_id)` of the accompanied participations, as `n`.
+fn territories_accompanied() -> Expr {
+    Expr::cust(format!(
+        "COUNT(DISTINCT CASE WHEN \"{PF}\".\"status\" IN ({}) THEN \"{PF}\".\"territory_id\" END)",
+        crate::figures::accompanied()
+    ))
+}
+
+/// The figures of the selected Fabriques. Callers of a [`FiguresTier`] read the
+/// pre-aggregated rows (three statements); the others, [`live_overview`].
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    f: &FabriqueFilter,
+) -> StoreResult<Overview> {
+    let Some(tier) = crate::access::figures_tier(access) else {
+        return live_overview(db, access, f).await;
+    };
+    let cols = TierColumns::of(tier);
+    let funding_kinds: Vec<(&str, String)> = if access.sees_all_funding() {
+        domain::FundingKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), format!("fund_{}", k.as_str())))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut q = fabriques_with_figures(access, f);
+    q.column((fabrique::Entity, fabrique::Column::Status))
+        .expr_as(
+            Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
+            Alias::new("n"),
+        )
+        .group_by_col((fabrique::Entity, fabrique::Column::Status));
+    let summed = cols
+        .participations
+        .iter()
+        .map(|(_, c)| c)
+        .chain(cols.seminars.iter().map(|(_, _, c)| c))
+        .chain([&cols.roadmaps_adopted, &cols.roadmap_actions])
+        .chain(funding_kinds.iter().map(|(_, c)| c));
+    for c in summed {
+        q.expr_as(sum_of(FF, std::slice::from_ref(c)), Alias::new(c.as_str()));
+    }
+    let rows = db.query_all(&q).await?;
+
+    let mut sums: HashMap<&str, i64> = HashMap::new();
+    let mut fabriques_by_status = BTreeMap::new();
+    for r in &rows {
+        let status: String = r.try_get("", "status")?;
+        fabriques_by_status.insert(status, r.try_get::<i64>("", "n")?);
+        for c in cols
+            .participations
+            .iter()
+            .map(|(_, c)| c)
+            .chain(cols.seminars.iter().map(|(_, _, c)| c))
+            .chain([&cols.roadmaps_adopted, &cols.roadmap_actions])
+            .chain(funding_kinds.iter().map(|(_, c)| c))
+        {
+            *sums.entry(c.as_str()).or_default() += r.try_get::<i64>("", c)?;
+        }
+    }
+    let sum = |c: &str| sums.get(c).copied().unwrap_or(0);
+    // Only what exists, as the grouped counts of the live figures give.
+    let participations_by_status: BTreeMap<String, i64> = cols
+        .participations
+        .iter()
+        .map(|(s, c)| ((*s).to_owned(), sum(c)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let mut seminars: BTreeMap<String, SeminarFigures> = BTreeMap::new();
+    for (kind, status, c) in &cols.seminars {
+        let n = sum(c);
+        if n == 0 {
+            continue;
+        }
+        let s = seminars.entry((*kind).to_owned()).or_default();
+        match status {
+            SeminarStatus::Planned => s.planned = n,
+            SeminarStatus::Held => s.held = n,
+            SeminarStatus::Cancelled => s.cancelled = n,
+        }
+    }
+
+    let ids = crate::fabriques::selected_ids(access, f);
+    let territories: Option<i64> = {
+        let mut q = Query::select();
+        q.from(Alias::new(PF))
+            .expr_as(territories_accompanied(), Alias::new("n"))
+            .and_where(
+                Expr::col((Alias::new(PF), Alias::new("fabrique_id"))).in_subquery(ids.clone()),
+            );
+        match db.query_one(&q).await? {
+            Some(r) => Some(r.try_get::<i64>("", "n")?),
+            None => None,
+        }
+    };
+    let funding = if access.sees_all_funding() {
+        let by_kind = funding_kinds
+            .iter()
+            .map(|(k, c)| ((*k).to_owned(), sum(c)))
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        Some(funding(db, &ids, by_kind).await?)
+    } else {
+        None
+    };
+    Ok(Overview {
+        fabriques: fabriques_by_status.values().sum(),
+        fabriques_by_status,
+        territories_accompanied: territories.unwrap_or(0),
+        participations: participations_by_status.values().sum(),
+        participations_by_status,
+        seminars,
+        roadmaps_adopted: sum(&cols.roadmaps_adopted),
+        roadmap_actions: sum(&cols.roadmap_actions),
+        funding,
+    })
+}
+
+/// The key of a territorial breakdown, on `participation_figures`.
+fn territorial_key(by: BreakdownBy) -> Expr {
+    let c = match by {
+        BreakdownBy::Region => "region",
+        BreakdownBy::Department => "department",
+        _ => "territory_kind",
+    };
+    Expr::col((Alias::new(PF), Alias::new(c)))
+}
+
+/// Reads grouped rows: the key `k` and these figures, each an `i64` column.
+fn read_groups(
+    rows: Vec<sea_orm::QueryResult>,
+    by: BreakdownBy,
+    figures: &[(usize, &str)],
+    groups: &mut Groups,
+) -> StoreResult<()> {
+    for r in rows {
+        let k = if by == BreakdownBy::Programme {
+            r.try_get::<Option<Uuid>>("", "k")?.map(|u| u.to_string())
+        } else {
+            r.try_get::<Option<String>>("", "k")?
+        };
+        let g = groups.entry(k).or_default();
+        for (i, col) in figures {
+            g[*i] = r.try_get::<i64>("", col)?;
+        }
+    }
+    Ok(())
+}
+
+/// Per group: the same figures as [`live_breakdown`]. Callers of a [`FiguresTier`] read the
+/// pre-aggregated rows (two statements, one for a territorial key); the others,
+/// [`live_breakdown`].
+pub async fn breakdown(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    f: &FabriqueFilter,
+    by: BreakdownBy,
+) -> StoreResult<Breakdown> {
+    let Some(tier) = crate::access::figures_tier(access) else {
+        return live_breakdown(db, access, f, by).await;
+    };
+    let cols = TierColumns::of(tier);
+    let participations: Vec<String> = cols.participations.iter().map(|(_, c)| c.clone()).collect();
+    let mut groups: Groups = BTreeMap::new();
+    if by.territorial() {
+        let ids = crate::fabriques::selected_ids(access, f);
+        let k = territorial_key(by);
+        let col = |c: &str| Expr::col((Alias::new(PF), Alias::new(c)));
+        let mut q = Query::select();
+        q.from(Alias::new(PF))
+            .expr_as(k.clone(), Alias::new("k"))
+            .expr_as(col("fabrique_id").count_distinct(), Alias::new("fabriques"))
+            .expr_as(
+                col("participation_id").count(),
+                Alias::new("participations"),
+            )
+            .expr_as(territories_accompanied(), Alias::new("territories"))
+            .expr_as(
+                sum_of(PF, &["seminars_held".into()]),
+                Alias::new("seminars"),
+            )
+            .expr_as(
+                sum_of(PF, &["roadmaps_adopted".into()]),
+                Alias::new("roadmaps"),
+            )
+            .and_where(col("fabrique_id").in_subquery(ids))
+            .add_group_by([k]);
+        if !tier.all_participations {
+            q.and_where(col("status").is_in(ACCOMPANIED.map(|s| s.as_str())));
+        }
+        let figures = [
+            (0, "fabriques"),
+            (1, "participations"),
+            (2, "territories"),
+            (3, "seminars"),
+            (4, "roadmaps"),
+        ];
+        read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
+    } else {
+        let k = key(by, db.get_database_backend());
+        let mut q = fabriques_with_figures(access, f);
+        q.expr_as(k.clone(), Alias::new("k"))
+            .expr_as(
+                Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
+                Alias::new("fabriques"),
+            )
+            .expr_as(sum_of(FF, &participations), Alias::new("participations"))
+            .expr_as(sum_of(FF, &cols.held()), Alias::new("seminars"))
+            .expr_as(
+                sum_of(FF, &[cols.roadmaps_adopted.clone()]),
+                Alias::new("roadmaps"),
+            )
+            .add_group_by([k.clone()]);
+        let figures = [
+            (0, "fabriques"),
+            (1, "participations"),
+            (3, "seminars"),
+            (4, "roadmaps"),
+        ];
+        read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
+        // Territories accompanied: distinct across the Fabriques of a group.
+        let mut q = Query::select();
+        q.from(Alias::new(PF))
+            .inner_join(
+                fabrique::Entity,
+                Expr::col((fabrique::Entity, fabrique::Column::Id))
+                    .equals((Alias::new(PF), Alias::new("fabrique_id"))),
+            )
+            .expr_as(k.clone(), Alias::new("k"))
+            .expr_as(territories_accompanied(), Alias::new("territories"))
+            .cond_where(crate::fabriques::filtered(access, f))
+            .add_group_by([k]);
+        // (Its keys are among those of the Fabriques.)
+        read_groups(
+            db.query_all(&q).await?,
+            by,
+            &[(2, "territories")],
+            &mut groups,
+        )?;
+    }
+    assemble(db, by, groups).await
 }

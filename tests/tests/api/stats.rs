@@ -577,3 +577,190 @@ fn no_cache() -> fabriques_api::config::ServiceOptions {
 }
 
 both_engines!(with super::no_cache(); figures_are_computed_every_time_without_the_cache);
+
+/// The pre-aggregated figures (`fabrique_figures`, `participation_figures`, kept by every
+/// write) equal the figures computed from the tables themselves, for every audience, filter
+/// and breakdown, after a synthetic dataset and writes of every kind through the API.
+async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
+    use domain::query::{BreakdownBy, FabriqueFilter, YearRange};
+    use domain::{Access, Caller, FabriqueStatus};
+    use store::stats;
+
+    // A synthetic dataset, then writes through the API on one of its running Fabriques: a
+    // withdrawal, seminars held and cancelled, a territory moved to another region.
+    fabriques_api::loaders::synthetic::seed(&app.db, 40, 11)
+        .await
+        .unwrap();
+    // A running Fabrique with three active participations.
+    let running = app.get("/api/v1/fabriques?status=running&limit=50").await;
+    let mut chosen = None;
+    for fab in running.body["items"].as_array().unwrap() {
+        let id = fab["id"].as_str().unwrap();
+        let parts = app
+            .get(&format!(
+                "/api/v1/fabriques/{id}/participations?status=active"
+            ))
+            .await
+            .body["items"]
+            .clone();
+        if parts.as_array().unwrap().len() >= 3 {
+            chosen = Some((fab.clone(), parts));
+            break;
+        }
+    }
+    let (fab, parts) = chosen.expect("a running Fabrique with three active territories");
+    let f = fab["id"].as_str().unwrap().to_owned();
+    let org: uuid::Uuid = fab["partners"][0]["organization_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let parts = parts.as_array().unwrap();
+    let pid = |i: usize| parts[i]["id"].as_str().unwrap().to_owned();
+    // A local seminar held on one, another cancelled on the next (the first free number).
+    let today = chrono::Utc::now().date_naive().to_string();
+    for (i, action) in [
+        json!({"action": "hold", "attendance": 12}),
+        json!({"action": "cancel", "reason": "grève"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut planned = None;
+        for number in 1..=4 {
+            let s = app
+                .post(
+                    &format!("/api/v1/participations/{}/seminars", pid(i + 1)),
+                    json!({"number": number, "scheduled_on": today}),
+                )
+                .await;
+            if s.status == 201 {
+                planned = Some(s.id());
+                break;
+            }
+            assert_eq!(s.status, 409, "{}", s.body);
+        }
+        let s = planned.expect("a free local seminar number");
+        let t = app
+            .post(&format!("/api/v1/seminars/{s}/transitions"), action)
+            .await;
+        assert_eq!(t.status, 200, "{}", t.body);
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/participations/{}/transitions", pid(0)),
+            json!({"action": "withdraw", "reason": "élections"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let territory: uuid::Uuid = parts[1]["territory_id"].as_str().unwrap().parse().unwrap();
+    let moved = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/territories/{territory}"),
+            Some(&app.admin.clone()),
+            Some(json!({"region": "84", "department": "69"})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+
+    let caller = |role, organization, territory| Caller {
+        subject: "figures-test".into(),
+        role,
+        organization,
+        territory,
+        client: None,
+    };
+    let audiences = [
+        (
+            "analyst",
+            Access::new(caller(Role::Analyst, None, None), Default::default()),
+        ),
+        ("public", Access::public()),
+        (
+            "partner",
+            store::access::load(&app.db, caller(Role::Partner, Some(org), None))
+                .await
+                .unwrap(),
+        ),
+        (
+            "territory",
+            Access::new(
+                caller(Role::Territory, None, Some(territory)),
+                Default::default(),
+            ),
+        ),
+    ];
+    // Both paths are exercised: the tiers read the pre-aggregated rows, a territory does not.
+    assert!(store::access::figures_tier(&audiences[0].1).is_some());
+    assert!(store::access::figures_tier(&audiences[1].1).is_some());
+    assert!(store::access::figures_tier(&audiences[3].1).is_none());
+    let filters = [
+        FabriqueFilter::default(),
+        FabriqueFilter {
+            statuses: vec![FabriqueStatus::Running, FabriqueStatus::Completed],
+            ..Default::default()
+        },
+        FabriqueFilter {
+            years: vec![YearRange {
+                from: 2019,
+                to: 2023,
+            }],
+            ..Default::default()
+        },
+        FabriqueFilter {
+            regions: vec!["84".into()],
+            ..Default::default()
+        },
+        FabriqueFilter {
+            ids: vec![f.parse().unwrap()],
+            ..Default::default()
+        },
+    ];
+    let mut compared = 0;
+    for (who, access) in &audiences {
+        for filter in &filters {
+            let fast = stats::overview(&app.db, access, filter).await.unwrap();
+            let live = stats::live_overview(&app.db, access, filter).await.unwrap();
+            assert_eq!(
+                serde_json::to_value(&fast).unwrap(),
+                serde_json::to_value(&live).unwrap(),
+                "overview, {who}, {filter:?}"
+            );
+            for by in BreakdownBy::ALL {
+                let fast = stats::breakdown(&app.db, access, filter, *by)
+                    .await
+                    .unwrap();
+                let live = stats::live_breakdown(&app.db, access, filter, *by)
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    serde_json::to_value(&fast).unwrap(),
+                    serde_json::to_value(&live).unwrap(),
+                    "breakdown by {by:?}, {who}, {filter:?}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(
+        compared,
+        audiences.len() * filters.len() * BreakdownBy::ALL.len()
+    );
+    // The figures are not trivially empty.
+    let all = stats::overview(&app.db, &audiences[0].1, &filters[0])
+        .await
+        .unwrap();
+    assert!(all.fabriques == 40 && all.roadmap_actions > 0 && all.territories_accompanied > 0);
+    let region = stats::breakdown(&app.db, &audiences[0].1, &filters[0], BreakdownBy::Region)
+        .await
+        .unwrap();
+    assert!(
+        region
+            .groups
+            .iter()
+            .any(|g| g.key.as_deref() == Some("84") && g.seminars_held > 0)
+    );
+}
+
+both_engines!(pre_aggregated_figures_equal_the_live_ones);

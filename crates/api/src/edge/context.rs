@@ -157,7 +157,7 @@ impl Write {
             Ok(held) => held,
             Err(e) => return rolled_back(txn, e).await,
         };
-        let out = call(&txn, &actor).await;
+        let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
         finish(&self.ctx.req, txn, held, out).await
     }
 
@@ -179,9 +179,20 @@ impl Write {
         if let Err(e) = super::etag::claim::<R>(&txn, &actor.access, id, &self.if_match).await {
             return rolled_back(txn, e).await;
         }
-        let out = call(&txn, &actor).await;
+        let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
         finish(&self.ctx.req, txn, held, out).await
     }
+}
+
+/// After a write that succeeded: the figures of what it touched, in its transaction.
+async fn with_figures<T>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    out: StoreResult<T>,
+) -> StoreResult<T> {
+    let v = out?;
+    store::figures::refresh_touched(txn, actor).await?;
+    Ok(v)
 }
 
 async fn rolled_back<T>(txn: DatabaseTransaction, e: ApiError) -> ApiResult<T> {

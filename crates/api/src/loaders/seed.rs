@@ -601,6 +601,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         }
         extras(&txn, &actor, f.title, fid, &territories).await?;
     }
+    store::figures::fill_missing(&txn).await?;
     txn.commit().await?;
     tracing::info!(
         fabriques = FABRIQUES.len(),

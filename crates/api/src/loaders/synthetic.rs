@@ -577,6 +577,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
     insert_chunks(&txn, a_rows).await?;
     insert_chunks(&txn, l_rows).await?;
     insert_chunks(&txn, fl_rows).await?;
+    store::figures::fill_missing(&txn).await?;
     txn.commit().await?;
     Ok(counts)
 }
