@@ -641,7 +641,8 @@ fn fabriques_with_figures(access: &Access, f: &FabriqueFilter) -> SelectStatemen
     q
 }
 
-/// `COUNT(DISTINCT territory_id)` of the accompanied participations, as `n`.
+/// `COUNT(DISTINCT territory_id)` of the accompanied participations among the rows counted
+/// (where the other figures of the group count the others too).
 fn territories_accompanied() -> Expr {
     Expr::cust(format!(
         "COUNT(DISTINCT CASE WHEN \"{PF}\".\"status\" IN ({}) THEN \"{PF}\".\"territory_id\" END)",
@@ -729,9 +730,16 @@ pub async fn overview(
     let territories: Option<i64> = {
         let mut q = Query::select();
         q.from(Alias::new(PF))
-            .expr_as(territories_accompanied(), Alias::new("n"))
+            .expr_as(
+                Expr::col((Alias::new(PF), Alias::new("territory_id"))).count_distinct(),
+                Alias::new("n"),
+            )
             .and_where(
                 Expr::col((Alias::new(PF), Alias::new("fabrique_id"))).in_subquery(ids.clone()),
+            )
+            .and_where(
+                Expr::col((Alias::new(PF), Alias::new("status")))
+                    .is_in(ACCOMPANIED.map(|s| s.as_str())),
             );
         match db.query_one(&q).await? {
             Some(r) => Some(r.try_get::<i64>("", "n")?),
@@ -872,7 +880,14 @@ pub async fn breakdown(
                     .equals((Alias::new(PF), Alias::new("fabrique_id"))),
             )
             .expr_as(k.clone(), Alias::new("k"))
-            .expr_as(territories_accompanied(), Alias::new("territories"))
+            .expr_as(
+                Expr::col((Alias::new(PF), Alias::new("territory_id"))).count_distinct(),
+                Alias::new("territories"),
+            )
+            .and_where(
+                Expr::col((Alias::new(PF), Alias::new("status")))
+                    .is_in(ACCOMPANIED.map(|s| s.as_str())),
+            )
             .cond_where(crate::fabriques::filtered(access, f))
             .add_group_by([k]);
         // (Its keys are among those of the Fabriques.)

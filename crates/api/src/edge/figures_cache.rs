@@ -13,9 +13,12 @@
 //!   journal entry (`fabriques seed`, by hand) and, on PostgreSQL, a transaction that commits
 //!   after a later one while figures are read in between.
 //! - Each instance has its own cache, up to 32 MiB: nothing is shared between instances.
+//! - Concurrent requests for figures being computed wait for that one computation: after a
+//!   write, a dashboard's simultaneous requests aggregate once.
 //! - Answers say `Cache-Status: fabriques; hit` or `fabriques; fwd=miss|stale` (RFC 9211).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpResponse;
@@ -28,7 +31,17 @@ use super::error::ApiError;
 
 /// Shared by every worker of an instance (clones share the entries).
 #[derive(Clone)]
-pub struct FiguresCache(Option<moka::sync::Cache<String, (String, Bytes)>>);
+pub struct FiguresCache(Option<Caches>);
+
+#[derive(Clone)]
+struct Caches {
+    /// The answers, keyed by data version and figures asked for. Concurrent requests for an
+    /// entry being computed wait for that one computation (after a write, a dashboard's
+    /// simultaneous requests aggregate once, not once each).
+    answers: moka::future::Cache<String, Bytes>,
+    /// The data version each key was last computed at: tells `stale` from `miss`.
+    versions: moka::sync::Cache<String, String>,
+}
 
 impl FiguresCache {
     /// A cache whose entries live `ttl_seconds` at most; none at all for 0.
@@ -36,15 +49,20 @@ impl FiguresCache {
         if ttl_seconds == 0 {
             return Self(None);
         }
-        Self(Some(
-            moka::sync::Cache::builder()
+        let ttl = Duration::from_secs(ttl_seconds);
+        Self(Some(Caches {
+            answers: moka::future::Cache::builder()
                 .max_capacity(32 * 1024 * 1024)
-                .weigher(|k: &String, v: &(String, Bytes)| {
-                    u32::try_from(k.len() + v.0.len() + v.1.len()).unwrap_or(u32::MAX)
+                .weigher(|k: &String, v: &Bytes| {
+                    u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
                 })
-                .time_to_live(Duration::from_secs(ttl_seconds))
+                .time_to_live(ttl)
                 .build(),
-        ))
+            versions: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
+        }))
     }
 
     /// `compute`'s value as a JSON answer, from the cache while the data is unchanged.
@@ -64,20 +82,26 @@ impl FiguresCache {
                 .map(Bytes::from)
                 .map_err(|e| ApiError::Internal(e.into()))
         };
-        let Some(cache) = &self.0 else {
+        let Some(caches) = &self.0 else {
             let body = encode(&compute().await?)?;
             return Ok(HttpResponse::Ok()
                 .content_type(ContentType::json())
                 .body(body));
         };
         let version = store::events::data_version(db).await?;
-        let (status, body) = match cache.get(&key) {
-            Some((cached, body)) if cached == version => ("hit", body),
-            found => {
-                let body = encode(&compute().await?)?;
-                cache.insert(key, (version, body.clone()));
-                let why = if found.is_some() { "stale" } else { "miss" };
-                (why, body)
+        let entry = format!("{version}\u{1f}{key}");
+        let (status, body) = match caches.answers.get(&entry).await {
+            Some(body) => ("hit", body),
+            None => {
+                let body = caches
+                    .answers
+                    .try_get_with(entry, async { encode(&compute().await?) })
+                    .await
+                    .map_err(shared)?;
+                let before = caches.versions.get(&key);
+                caches.versions.insert(key, version.clone());
+                let stale = before.is_some_and(|v| v != version);
+                (if stale { "stale" } else { "miss" }, body)
             }
         };
         Ok(HttpResponse::Ok()
@@ -92,4 +116,16 @@ impl FiguresCache {
             ))
             .body(body))
     }
+}
+
+/// The error of a computation other requests waited for: the computing request's own, or
+/// the same kind of answer for those that waited.
+fn shared(e: Arc<ApiError>) -> ApiError {
+    Arc::try_unwrap(e).unwrap_or_else(|e| match &*e {
+        ApiError::Unavailable { fault, cause } => ApiError::Unavailable {
+            fault: *fault,
+            cause: cause.clone(),
+        },
+        other => ApiError::Internal(anyhow::anyhow!("figures: {other}")),
+    })
 }
