@@ -54,94 +54,122 @@ pub(crate) fn accompanied() -> String {
         .join(", ")
 }
 
-/// The counting columns of `fabrique_figures` with the expression computing each for the
-/// Fabrique `f`.
-fn fabrique_columns() -> Vec<(String, String)> {
+/// `SUM(CASE WHEN <cond> THEN <value> ELSE 0 END)` as a bigint.
+fn sum_when(cond: &str, value: &str) -> String {
+    format!("CAST(SUM(CASE WHEN {cond} THEN {value} ELSE 0 END) AS bigint)")
+}
+
+/// One grouped aggregation of `fabrique_figures`: `FROM … WHERE …` grouped on `key` (the
+/// Fabrique id), and the columns it gives.
+struct Part {
+    key: &'static str,
+    from: String,
+    columns: Vec<(String, String)>,
+}
+
+/// The aggregations of `fabrique_figures`, each over the Fabriques of `target`.
+fn fabrique_parts() -> Vec<Part> {
     let acc = accompanied();
-    let mut cols = Vec::new();
-    for s in ParticipationStatus::ALL {
-        cols.push((
-            format!("p_{}", s.as_str()),
-            format!(
-                "(SELECT COUNT(*) FROM participations p WHERE p.fabrique_id = f.id AND p.status = '{}')",
-                s.as_str()
-            ),
-        ));
-    }
-    for (prefix, only_accompanied) in [("s", false), ("sa", true)] {
+    let in_target = "IN (SELECT id FROM target)";
+    let adopted = format!("r.status = '{}'", RoadmapStatus::Adopted.as_str());
+    let p_acc = format!("p.status IN ({acc})");
+    let participations = Part {
+        key: "p.fabrique_id",
+        from: format!("FROM participations p WHERE p.fabrique_id {in_target}"),
+        columns: ParticipationStatus::ALL
+            .iter()
+            .map(|s| {
+                (
+                    format!("p_{}", s.as_str()),
+                    sum_when(&format!("p.status = '{}'", s.as_str()), "1"),
+                )
+            })
+            .collect(),
+    };
+    let mut seminars = Vec::new();
+    for (prefix, visible) in [
+        ("s", String::new()),
+        (
+            "sa",
+            format!(" AND (s.participation_id IS NULL OR {p_acc})"),
+        ),
+    ] {
         for k in SeminarKind::ALL {
-            for s in SeminarStatus::ALL {
-                let visible = if only_accompanied {
-                    format!(" AND (s.participation_id IS NULL OR p.status IN ({acc}))")
-                } else {
-                    String::new()
-                };
-                cols.push((
-                    format!("{prefix}_{}_{}", k.as_str(), s.as_str()),
-                    format!(
-                        "(SELECT COUNT(*) FROM seminars s LEFT JOIN participations p ON p.id = s.participation_id \
-                         WHERE s.fabrique_id = f.id AND s.kind = '{}' AND s.status = '{}'{visible})",
-                        k.as_str(),
-                        s.as_str()
+            for st in SeminarStatus::ALL {
+                seminars.push((
+                    format!("{prefix}_{}_{}", k.as_str(), st.as_str()),
+                    sum_when(
+                        &format!(
+                            "s.kind = '{}' AND s.status = '{}'{visible}",
+                            k.as_str(),
+                            st.as_str()
+                        ),
+                        "1",
                     ),
                 ));
             }
         }
     }
-    let adopted = RoadmapStatus::Adopted.as_str();
-    let of_participations = |only_accompanied: bool| {
-        if only_accompanied {
-            format!(" AND p.status IN ({acc})")
-        } else {
-            String::new()
-        }
+    let seminars = Part {
+        key: "s.fabrique_id",
+        from: format!(
+            "FROM seminars s LEFT JOIN participations p ON p.id = s.participation_id \
+             WHERE s.fabrique_id {in_target}"
+        ),
+        columns: seminars,
     };
-    for (name, only_accompanied) in [("r_adopted", false), ("ra_adopted", true)] {
-        cols.push((
-            name.to_owned(),
-            format!(
-                "(SELECT COUNT(*) FROM roadmaps r JOIN participations p ON p.id = r.participation_id \
-                 WHERE p.fabrique_id = f.id AND r.status = '{adopted}'{})",
-                of_participations(only_accompanied)
+    let roadmaps = Part {
+        key: "p.fabrique_id",
+        from: format!(
+            "FROM roadmaps r JOIN participations p ON p.id = r.participation_id \
+             WHERE p.fabrique_id {in_target}"
+        ),
+        columns: vec![
+            ("r_adopted".into(), sum_when(&adopted, "1")),
+            (
+                "ra_adopted".into(),
+                sum_when(&format!("{adopted} AND {p_acc}"), "1"),
             ),
-        ));
-    }
-    for (p_name, only_accompanied) in [("all", false), ("acc", true)] {
-        for (r_name, only_adopted) in [("all", false), ("adopted", true)] {
-            cols.push((
-                format!("act_{p_name}_{r_name}"),
-                format!(
-                    "(SELECT COUNT(*) FROM roadmap_actions a JOIN roadmaps r ON r.id = a.roadmap_id \
-                     JOIN participations p ON p.id = r.participation_id WHERE p.fabrique_id = f.id{}{})",
-                    of_participations(only_accompanied),
-                    if only_adopted {
-                        format!(" AND r.status = '{adopted}'")
-                    } else {
-                        String::new()
-                    }
-                ),
-            ));
-        }
-    }
-    for k in FundingKind::ALL {
-        cols.push((
-            format!("fund_{}", k.as_str()),
-            format!(
-                "(SELECT CAST(COALESCE(SUM(l.amount_cents), 0) AS bigint) FROM funding_lines l \
-                 WHERE l.fabrique_id = f.id AND l.kind = '{}')",
-                k.as_str()
+        ],
+    };
+    let actions = Part {
+        key: "p.fabrique_id",
+        from: format!(
+            "FROM roadmap_actions a JOIN roadmaps r ON r.id = a.roadmap_id \
+             JOIN participations p ON p.id = r.participation_id \
+             WHERE p.fabrique_id {in_target}"
+        ),
+        columns: vec![
+            ("act_all_all".into(), sum_when("1 = 1", "1")),
+            ("act_all_adopted".into(), sum_when(&adopted, "1")),
+            ("act_acc_all".into(), sum_when(&p_acc, "1")),
+            (
+                "act_acc_adopted".into(),
+                sum_when(&format!("{adopted} AND {p_acc}"), "1"),
             ),
-        ));
-    }
-    cols
+        ],
+    };
+    let funding = Part {
+        key: "l.fabrique_id",
+        from: format!("FROM funding_lines l WHERE l.fabrique_id {in_target}"),
+        columns: FundingKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    format!("fund_{}", k.as_str()),
+                    sum_when(&format!("l.kind = '{}'", k.as_str()), "l.amount_cents"),
+                )
+            })
+            .collect(),
+    };
+    vec![participations, seminars, roadmaps, actions, funding]
 }
 
 /// The statements of one backend, built once.
 struct Sql {
-    /// `INSERT … SELECT` of `fabrique_figures`, to be followed by a condition on `f`.
+    /// Computes `fabrique_figures` for the Fabriques of `target`, a CTE to put before it.
     insert_fabriques: String,
-    /// The same for `participation_figures`, on `p` (the participation) and `t` (its
-    /// territory).
+    /// Computes `participation_figures` for the participations of `target`.
     insert_participations: String,
     /// The bound-value placeholder.
     param: &'static str,
@@ -155,24 +183,52 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
         _ => (&SQLITE, "?"),
     };
     cell.get_or_init(|| {
-        let cols = fabrique_columns();
-        let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
-        let exprs: Vec<&str> = cols.iter().map(|(_, e)| e.as_str()).collect();
+        let parts = fabrique_parts();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        let mut joins = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let alias = format!("g{i}");
+            let cols: Vec<String> = part
+                .columns
+                .iter()
+                .map(|(name, expr)| format!("{expr} AS {name}"))
+                .collect();
+            joins.push(format!(
+                "LEFT JOIN (SELECT {key} AS fabrique_id, {} {} GROUP BY {key}) {alias} \
+                 ON {alias}.fabrique_id = f.id",
+                cols.join(", "),
+                part.from,
+                key = part.key,
+            ));
+            for (name, _) in &part.columns {
+                names.push(name.clone());
+                values.push(format!("COALESCE({alias}.{name}, 0)"));
+            }
+        }
         let held = SeminarStatus::Held.as_str();
         let adopted = RoadmapStatus::Adopted.as_str();
         Sql {
             insert_fabriques: format!(
-                "INSERT INTO fabrique_figures (fabrique_id, {}) SELECT f.id, {} FROM fabriques f WHERE ",
+                "INSERT INTO fabrique_figures (fabrique_id, {}) SELECT f.id, {} FROM fabriques f {} \
+                 WHERE f.id IN (SELECT id FROM target)",
                 names.join(", "),
-                exprs.join(", ")
+                values.join(", "),
+                joins.join(" ")
             ),
             insert_participations: format!(
                 "INSERT INTO participation_figures (participation_id, fabrique_id, territory_id, status, \
                  region, department, territory_kind, seminars_held, roadmaps_adopted) \
                  SELECT p.id, p.fabrique_id, p.territory_id, p.status, t.region, t.department, t.kind, \
-                 (SELECT COUNT(*) FROM seminars s WHERE s.participation_id = p.id AND s.status = '{held}'), \
-                 (SELECT COUNT(*) FROM roadmaps r WHERE r.participation_id = p.id AND r.status = '{adopted}') \
-                 FROM participations p JOIN territories t ON t.id = p.territory_id WHERE "
+                 COALESCE(s.n, 0), COALESCE(r.n, 0) \
+                 FROM participations p JOIN territories t ON t.id = p.territory_id \
+                 LEFT JOIN (SELECT participation_id, COUNT(*) AS n FROM seminars \
+                   WHERE status = '{held}' AND participation_id IN (SELECT id FROM target) \
+                   GROUP BY participation_id) s ON s.participation_id = p.id \
+                 LEFT JOIN (SELECT participation_id, COUNT(*) AS n FROM roadmaps \
+                   WHERE status = '{adopted}' AND participation_id IN (SELECT id FROM target) \
+                   GROUP BY participation_id) r ON r.participation_id = p.id \
+                 WHERE p.id IN (SELECT id FROM target)"
             ),
             param,
         }
@@ -206,10 +262,21 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
         Some(id),
     )
     .await?;
-    run(db, format!("{}f.id = {p}", s.insert_fabriques), Some(id)).await?;
     run(
         db,
-        format!("{}p.fabrique_id = {p}", s.insert_participations),
+        format!(
+            "WITH target AS (SELECT id FROM fabriques WHERE id = {p}) {}",
+            s.insert_fabriques
+        ),
+        Some(id),
+    )
+    .await?;
+    run(
+        db,
+        format!(
+            "WITH target AS (SELECT id FROM participations WHERE fabrique_id = {p}) {}",
+            s.insert_participations
+        ),
         Some(id),
     )
     .await
@@ -228,7 +295,10 @@ pub async fn refresh_territory(db: &impl ConnectionTrait, id: Uuid) -> StoreResu
     .await?;
     run(
         db,
-        format!("{}p.territory_id = {p}", s.insert_participations),
+        format!(
+            "WITH target AS (SELECT id FROM participations WHERE territory_id = {p}) {}",
+            s.insert_participations
+        ),
         Some(id),
     )
     .await
@@ -248,13 +318,15 @@ pub async fn refresh_touched(db: &impl ConnectionTrait, actor: &Actor) -> StoreR
 }
 
 /// Computes the rows of every Fabrique and participation that has none (after a seed, or on
-/// the first start after the migration that added the tables).
+/// the first start after the migration that added the tables): one grouped pass over each
+/// table, however many Fabriques.
 pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
     let s = sql(db.get_database_backend());
     run(
         db,
         format!(
-            "{}NOT EXISTS (SELECT 1 FROM fabrique_figures x WHERE x.fabrique_id = f.id)",
+            "WITH target AS (SELECT id FROM fabriques f \
+             WHERE NOT EXISTS (SELECT 1 FROM fabrique_figures x WHERE x.fabrique_id = f.id)) {}",
             s.insert_fabriques
         ),
         None,
@@ -263,7 +335,8 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
     run(
         db,
         format!(
-            "{}NOT EXISTS (SELECT 1 FROM participation_figures x WHERE x.participation_id = p.id)",
+            "WITH target AS (SELECT id FROM participations p \
+             WHERE NOT EXISTS (SELECT 1 FROM participation_figures x WHERE x.participation_id = p.id)) {}",
             s.insert_participations
         ),
         None,
