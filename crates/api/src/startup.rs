@@ -81,6 +81,7 @@ impl Application {
             crate::edge::openapi::COMMITTED,
         )?);
         let data_db = web::Data::new(db.clone());
+        let write_gate = web::Data::new(crate::edge::write_gate::WriteGate::for_database(&db));
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(
                 backend
@@ -95,6 +96,7 @@ impl Application {
             // `openapi::spec` gathers it from the same registrations.
             App::new()
                 .app_data(data_db.clone())
+                .app_data(write_gate.clone())
                 .app_data(keys.clone())
                 .app_data(options.clone())
                 .app_data(figures.clone())

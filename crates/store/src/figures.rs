@@ -319,9 +319,38 @@ pub async fn refresh_touched(db: &impl ConnectionTrait, actor: &Actor) -> StoreR
 
 /// Computes the rows of every Fabrique and participation that has none (after a seed, or on
 /// the first start after the migration that added the tables): one grouped pass over each
-/// table, however many Fabriques.
+/// table, however many Fabriques. Nothing to do costs one statement.
 pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
-    let s = sql(db.get_database_backend());
+    let backend = db.get_database_backend();
+    let missing = Statement::from_string(
+        backend,
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM fabriques f WHERE NOT EXISTS \
+           (SELECT 1 FROM fabrique_figures x WHERE x.fabrique_id = f.id)) \
+         OR EXISTS (SELECT 1 FROM participations p WHERE NOT EXISTS \
+           (SELECT 1 FROM participation_figures x WHERE x.participation_id = p.id)) \
+         THEN 1 ELSE 0 END AS missing",
+    );
+    let any: i32 = match db.query_one_raw(missing).await? {
+        Some(row) => row.try_get("", "missing")?,
+        None => 0,
+    };
+    if any == 0 {
+        return Ok(());
+    }
+    if backend == DatabaseBackend::Postgres {
+        // A seed fills in the transaction that wrote its rows, before autovacuum has seen
+        // them: without statistics the planner takes each table for empty and nests loops
+        // over all of them (minutes at 10,000 Fabriques instead of a second).
+        run(
+            db,
+            "ANALYZE fabriques, participations, territories, seminars, roadmaps, \
+             roadmap_actions, funding_lines, fabrique_figures, participation_figures"
+                .into(),
+            None,
+        )
+        .await?;
+    }
+    let s = sql(backend);
     run(
         db,
         format!(

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::error::{ApiError, ApiResult};
 use super::etag::{IfMatch, Versioned};
 use super::idempotency::{defer, hold};
+use super::write_gate::{Turn, WriteGate};
 
 /// A request's database, caller and request.
 pub struct Ctx {
@@ -144,6 +145,14 @@ impl FromRequest for Write {
 pub type StoreCall<'c, T> = LocalBoxFuture<'c, StoreResult<T>>;
 
 impl Write {
+    /// This request's turn to open a write transaction ([`WriteGate`]).
+    async fn turn(&self) -> Turn {
+        match self.ctx.req.app_data::<web::Data<WriteGate>>() {
+            Some(gate) => gate.turn().await,
+            None => WriteGate::none().turn().await,
+        }
+    }
+
     /// Checks `perm` (its scope is checked by the store against the resource), then runs
     /// `call` in a transaction that commits only if it succeeds.
     pub async fn run<T, F>(self, perm: Permission, call: F) -> ApiResult<T>
@@ -152,13 +161,14 @@ impl Write {
     {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
+        let turn = self.turn().await;
         let txn = store::begin_write(&self.ctx.db).await?;
         let held = match hold(&self.ctx.req, &txn).await {
             Ok(held) => held,
             Err(e) => return rolled_back(txn, e).await,
         };
         let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
-        finish(&self.ctx.req, txn, held, out).await
+        finish(&self.ctx.req, txn, turn, held, out).await
     }
 
     /// Like [`Write::run`], for a write on the resource `R` of id `id`: with `If-Match`, the
@@ -171,6 +181,7 @@ impl Write {
     {
         self.ctx.access.require(perm)?;
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
+        let turn = self.turn().await;
         let txn = store::begin_write(&self.ctx.db).await?;
         let held = match hold(&self.ctx.req, &txn).await {
             Ok(held) => held,
@@ -180,7 +191,7 @@ impl Write {
             return rolled_back(txn, e).await;
         }
         let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
-        finish(&self.ctx.req, txn, held, out).await
+        finish(&self.ctx.req, txn, turn, held, out).await
     }
 }
 
@@ -206,12 +217,13 @@ async fn rolled_back<T>(txn: DatabaseTransaction, e: ApiError) -> ApiResult<T> {
 async fn finish<T>(
     req: &HttpRequest,
     txn: DatabaseTransaction,
+    turn: Turn,
     held: bool,
     out: StoreResult<T>,
 ) -> ApiResult<T> {
     match out {
         Ok(v) if held => {
-            defer(req, txn);
+            defer(req, txn, turn);
             Ok(v)
         }
         Ok(v) => {

@@ -30,6 +30,7 @@
 
 use std::time::Duration;
 
+use super::write_gate::Turn;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -110,8 +111,9 @@ struct Slot {
     fingerprint: String,
 }
 
-/// The write's transaction, left open by [`defer`] for the middleware to commit.
-struct Pending(DatabaseTransaction);
+/// The write's transaction, left open by [`defer`] for the middleware to commit, with its
+/// turn to write (released when both are dropped).
+struct Pending(DatabaseTransaction, Turn);
 
 /// Marks a request that found its key held by another request's committed write.
 struct Contended;
@@ -215,8 +217,8 @@ pub async fn hold(req: &HttpRequest, txn: &DatabaseTransaction) -> Result<bool, 
 
 /// Leaves a write's committed-to-be transaction (whose key [`hold`] holds) to the middleware,
 /// which keeps the answer in it and commits.
-pub fn defer(req: &HttpRequest, txn: DatabaseTransaction) {
-    req.extensions_mut().insert(Pending(txn));
+pub fn defer(req: &HttpRequest, txn: DatabaseTransaction, turn: Turn) {
+    req.extensions_mut().insert(Pending(txn, turn));
 }
 
 /// What a completed request leaves in its key's record.
@@ -406,7 +408,7 @@ pub async fn idempotency(
         }
         (ServiceResponse::new(req, out.body(bytes)), kept)
     };
-    let Some(Pending(txn)) = pending else {
+    let Some(Pending(txn, _turn)) = pending else {
         kept.insert(&db, &slot).await;
         return Ok(res);
     };
