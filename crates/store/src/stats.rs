@@ -860,7 +860,7 @@ pub async fn breakdown(
             .expr_as(sum_of(FF, &participations), Alias::new("participations"))
             .expr_as(sum_of(FF, &cols.held()), Alias::new("seminars"))
             .expr_as(
-                sum_of(FF, &[cols.roadmaps_adopted.clone()]),
+                sum_of(FF, std::slice::from_ref(&cols.roadmaps_adopted)),
                 Alias::new("roadmaps"),
             )
             .add_group_by([k.clone()]);
