@@ -388,7 +388,7 @@ pub const COLUMNS: &[Definition] = &[
 /// `docs/data-dictionary.md`.
 pub fn markdown() -> String {
     let mut out = String::from(
-        "# Data dictionary\n\nGenerated from `crates/api/src/dictionary.rs` by `fabriques dictionary --output docs/data-dictionary.md`\n(also served as JSON at `GET /api/v1/stats/dictionary`); a test fails when a figure of the\nAPI has no definition here or this file differs from the code.\n\nEvery figure is one SQL aggregation computed by the database, identical on SQLite and\nPostgreSQL.\n\n",
+        "# Data dictionary\n\nGenerated from `crates/api/src/dictionary.rs` by `fabriques dictionary --output docs/data-dictionary.md`\n(also served as JSON at `GET /api/v1/stats/dictionary`); a test fails when a figure of the\nAPI has no definition here or this file differs from the code.\n\nEvery figure is counted by the database, identical on SQLite and PostgreSQL: it sums the\ncounts that each write keeps per Fabrique and per participation (territory tokens, whose rows\ndepend on their own territory, get the same figures aggregated from the tables themselves).\n\n",
     );
     out.push_str(SELECTION);
     out.push_str("\n\n| figure | definition | who may read it |\n|---|---|---|\n");
