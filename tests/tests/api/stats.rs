@@ -764,3 +764,41 @@ async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
 }
 
 both_engines!(pre_aggregated_figures_equal_the_live_ones);
+
+/// Requests for figures being computed wait for that one computation: eight at once after a
+/// write compute once, and all get the same answer.
+async fn concurrent_requests_compute_the_figures_once(app: TestApp) {
+    use fabriques_api::edge::figures_cache::FiguresCache;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let cache = FiguresCache::new(30);
+    let computed = AtomicUsize::new(0);
+    let ask = || {
+        cache.json(&app.db, "overview|test".to_owned(), || async {
+            computed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Ok(json!({"n": computed.load(Ordering::SeqCst)}))
+        })
+    };
+    let answers = futures_util::future::join_all((0..8).map(|_| ask())).await;
+    assert_eq!(
+        computed.load(Ordering::SeqCst),
+        1,
+        "eight waiting requests, one computation"
+    );
+    let bodies: Vec<_> = answers
+        .into_iter()
+        .map(|a| a.unwrap().into_body())
+        .collect();
+    for b in bodies {
+        let bytes = actix_web::body::to_bytes(b).await.unwrap();
+        assert_eq!(&bytes[..], br#"{"n":1}"#);
+    }
+    // A write: the next requests compute again, once.
+    app.org("Agence d'urbanisme", "other").await;
+    let again = futures_util::future::join_all((0..4).map(|_| ask())).await;
+    assert!(again.iter().all(|a| a.is_ok()));
+    assert_eq!(computed.load(Ordering::SeqCst), 2);
+}
+
+both_engines!(concurrent_requests_compute_the_figures_once);
