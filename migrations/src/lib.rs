@@ -18,6 +18,7 @@ mod m20261202_000002_client_secret_generation;
 mod m20261202_000003_reference_search;
 mod m20261202_000004_webhook_due_per_subscription;
 mod m20261202_000005_figures;
+mod m20261203_000001_figures_version;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_reference_search::Migration),
             Box::new(m20261202_000004_webhook_due_per_subscription::Migration),
             Box::new(m20261202_000005_figures::Migration),
+            Box::new(m20261203_000001_figures_version::Migration),
         ]
     }
 }

@@ -498,6 +498,11 @@ pub async fn update(
     if let Some(p) = r.programme_id {
         check_programme(db, p).await?;
     }
+    // What the figures see of a Fabrique besides its status (their selection by theme,
+    // programme or year, and the keys of their breakdowns): unchanged, the edit leaves every
+    // figure as it was.
+    let seen = |m: &Model| (m.theme.clone(), m.programme_id, m.planned_start);
+    let seen_before = seen(&current);
     let version = current.version;
     let mut am: ActiveModel = current.into();
     if let Some(t) = r.title {
@@ -518,9 +523,10 @@ pub async fn update(
     am.end_date = Set(edited.end_date);
     am.version = Set(version + 1);
     am.updated_at = Set(Utc::now());
-    am.update(db).await?;
+    let updated = am.update(db).await?;
     let f = whole(db, id).await?;
-    journal_fabrique(db, actor, "fabrique.updated", &f).await?;
+    let figures = seen(&updated) != seen_before;
+    journal::record_as(db, actor, "fabrique.updated", f.id, Some(f.id), &f, figures).await?;
     Ok(f)
 }
 

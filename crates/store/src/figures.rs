@@ -25,6 +25,8 @@ use crate::journal::Actor;
 pub struct Touched {
     fabriques: BTreeSet<Uuid>,
     territories: BTreeSet<Uuid>,
+    /// Whether a write may have changed a figure: the figures' version goes up at commit.
+    figures: bool,
 }
 
 impl Touched {
@@ -35,7 +37,9 @@ impl Touched {
         entity_type: EntityType,
         entity_id: Uuid,
         fabrique: Option<Uuid>,
+        changes_figures: bool,
     ) {
+        self.figures |= changes_figures;
         if let Some(f) = fabrique {
             self.fabriques.insert(f);
         }
@@ -43,6 +47,52 @@ impl Touched {
             self.territories.insert(entity_id);
         }
     }
+}
+
+/// Whether a journalled write of this kind can change a figure of the overview or of a
+/// breakdown, under any filter. What cannot: lessons, testimonies, working-group members and
+/// external ids (no figure counts them, and they leave their Fabrique's row untouched), and a
+/// new organization (it has no funding line and no partnership yet). Every other write
+/// counts, except an edit of a Fabrique that leaves what the figures see of it as it was
+/// (`fabriques::update` says so: its theme, programme and planned start). The figures'
+/// selection has no `q` and no `updated_since`, so a Fabrique's title, description and
+/// `updated_at` are not among what they see; a selection that gained them would have to
+/// count those edits too.
+pub fn changes_figures(entity_type: EntityType, action: &str) -> bool {
+    match entity_type {
+        EntityType::Lesson
+        | EntityType::Testimony
+        | EntityType::WorkingGroupMember
+        | EntityType::ExternalId => false,
+        EntityType::Organization => action != "organization.created",
+        _ => true,
+    }
+}
+
+/// The figures' version: a counter that goes up in the transaction of every write that may
+/// change a figure ([`refresh_touched`], [`fill_missing`]). The figures cache serves an entry
+/// only while it is unchanged; being a committed row, it is the same for every instance.
+pub async fn version(db: &impl ConnectionTrait) -> StoreResult<String> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM figures_version WHERE id = 1",
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64>("", "version")?.to_string(),
+        None => String::new(),
+    })
+}
+
+/// Moves the figures' version on. Last in its transaction: the row is locked until commit.
+async fn bump_version(db: &impl ConnectionTrait) -> StoreResult<()> {
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "UPDATE figures_version SET version = version + 1 WHERE id = 1",
+    ))
+    .await?;
+    Ok(())
 }
 
 /// `'a', 'b'`: SQL string literals of the accompanied statuses.
@@ -314,6 +364,9 @@ pub async fn refresh_touched(db: &impl ConnectionTrait, actor: &Actor) -> StoreR
     for id in touched.territories {
         refresh_territory(db, id).await?;
     }
+    if touched.figures {
+        bump_version(db).await?;
+    }
     Ok(())
 }
 
@@ -370,5 +423,6 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         ),
         None,
     )
-    .await
+    .await?;
+    bump_version(db).await
 }

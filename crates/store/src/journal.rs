@@ -81,8 +81,25 @@ pub async fn record<S: Journalled>(
     fabrique_id: Option<Uuid>,
     state: &S,
 ) -> StoreResult<()> {
+    let figures = crate::figures::changes_figures(S::ENTITY_TYPE, action);
+    record_as(db, actor, action, entity_id, fabrique_id, state, figures).await
+}
+
+/// [`record`], saying whether the write may have changed a figure (see
+/// [`crate::figures::changes_figures`]) when its caller knows better than its kind.
+pub(crate) async fn record_as<S: Journalled>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    entity_id: Uuid,
+    fabrique_id: Option<Uuid>,
+    state: &S,
+    changes_figures: bool,
+) -> StoreResult<()> {
     let state = serde_json::to_string(state)?;
-    actor.touched().note(S::ENTITY_TYPE, entity_id, fabrique_id);
+    actor
+        .touched()
+        .note(S::ENTITY_TYPE, entity_id, fabrique_id, changes_figures);
     let caller = actor.access.caller();
     entity::event::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -794,11 +794,132 @@ async fn concurrent_requests_compute_the_figures_once(app: TestApp) {
         let bytes = actix_web::body::to_bytes(b).await.unwrap();
         assert_eq!(&bytes[..], br#"{"n":1}"#);
     }
-    // A write: the next requests compute again, once.
+    // A write that changes no figure (a new organization) keeps the entry.
     app.org("Agence d'urbanisme", "other").await;
+    assert!(ask().await.is_ok());
+    assert_eq!(
+        computed.load(Ordering::SeqCst),
+        1,
+        "a new organization counts nothing"
+    );
+    // A write that does: the next requests compute again, once.
+    let created = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Cache", "theme": "Eau", "planned_start": "2027-03-01"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
     let again = futures_util::future::join_all((0..4).map(|_| ask())).await;
     assert!(again.iter().all(|a| a.is_ok()));
     assert_eq!(computed.load(Ordering::SeqCst), 2);
 }
 
 both_engines!(concurrent_requests_compute_the_figures_once);
+
+/// The figures' version moves only with writes that can change a figure: a lesson, a
+/// testimony, a new organization or a Fabrique's title or description keep the cached
+/// figures (and they equal figures computed afresh); a new theme or a transition void them.
+async fn only_writes_that_change_a_figure_void_the_cache(app: TestApp) {
+    let analyst = app.token(Role::Analyst, None, None);
+    let (f, _) = app.ready_fabrique(2, 6).await;
+    let opened = app
+        .transition(&format!("/api/v1/fabriques/{f}"), "open_recruitment")
+        .await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let paths = [
+        "/api/v1/stats/overview",
+        "/api/v1/stats/breakdown?by=theme",
+        // The same figures under another key: read once, at the end, it computes afresh.
+        "/api/v1/stats/breakdown?by=theme&year_from=2000",
+    ];
+    let read = |i: usize| {
+        let (app, analyst, path) = (&app, analyst.clone(), paths[i]);
+        async move {
+            let r = app.raw(Method::GET, path, Some(&analyst), None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            (cache_status(&r).unwrap(), r.body)
+        }
+    };
+    read(0).await;
+    read(1).await;
+    let neutral: Vec<(Method, String, Value)> = vec![
+        (
+            Method::POST,
+            format!("/api/v1/fabriques/{f}/lessons"),
+            json!({"title": "Le foncier se prépare tôt", "kind": "lesson"}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/fabriques/{f}/testimonies"),
+            json!({"speaker": "Élue"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/organizations".to_owned(),
+            json!({"name": "Agence d'urbanisme", "kind": "other"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/fabriques/{f}"),
+            json!({"description": "Un autre texte", "title": "Versions, encore"}),
+        ),
+    ];
+    for (method, path, body) in neutral {
+        let w = app
+            .raw(method.clone(), &path, Some(&app.admin), Some(body))
+            .await;
+        assert!(
+            w.status.is_success(),
+            "{method} {path}: {} {}",
+            w.status,
+            w.body
+        );
+        for (i, read_path) in paths.iter().enumerate().take(2) {
+            let (status, _) = read(i).await;
+            assert_eq!(
+                status, "fabriques; hit",
+                "{read_path} after {method} {path}"
+            );
+        }
+    }
+    // What the cache kept through those writes is what a computation gives now.
+    let (status, fresh) = read(2).await;
+    assert_eq!(status, "fabriques; fwd=miss");
+    assert_eq!(fresh, read(1).await.1);
+    // A new theme moves the Fabrique to another group of the breakdown by theme.
+    let w = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/fabriques/{f}"),
+            Some(&app.admin),
+            Some(json!({"theme": "Forêt"})),
+        )
+        .await;
+    assert_eq!(w.status, 200, "{}", w.body);
+    let (status, body) = read(1).await;
+    assert_eq!(status, "fabriques; fwd=stale");
+    assert_eq!(group(&body, Some("Forêt"))["fabriques"], json!(1), "{body}");
+    assert!(
+        body["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["key"] != "Industrie"),
+        "{body}"
+    );
+    assert_eq!(read(0).await.0, "fabriques; fwd=stale");
+    // A transition (status) too.
+    let w = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/fabriques/{f}/transitions"),
+            Some(&app.admin),
+            Some(json!({"action": "cancel", "reason": "Plus de budget"})),
+        )
+        .await;
+    assert_eq!(w.status, 200, "{}", w.body);
+    assert_eq!(read(0).await.0, "fabriques; fwd=stale");
+}
+
+both_engines!(only_writes_that_change_a_figure_void_the_cache);

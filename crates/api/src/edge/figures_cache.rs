@@ -4,14 +4,15 @@
 //! Policy:
 //! - An entry is keyed by the figures asked for, the selection as parsed (the same however the
 //!   query writes it: values in another order or repeated), and what the caller may see; it is
-//!   stored with the data version read *before* it was computed
-//!   ([`store::events::data_version`]: the latest journal entry). It is served only
-//!   while the version is unchanged, so a write committed through the API makes the next
-//!   request compute afresh.
+//!   stored with the figures' version read *before* it was computed
+//!   ([`store::figures::version`]: a counter that every write able to change a figure moves
+//!   on in its own transaction). It is served only while the version is unchanged, so such a
+//!   write, committed through this instance or another one on the same database, makes the
+//!   next request compute afresh; a write that changes no figure (a lesson, a testimony, a new
+//!   organization, a Fabrique's title or description) keeps the entries.
 //! - Entries also expire after `FABRIQUES_STATS_CACHE_SECONDS` (30 by default; 0 turns the
-//!   cache off). That bounds the staleness the version cannot see: rows written without a
-//!   journal entry (`fabriques seed`, by hand) and, on PostgreSQL, a transaction that commits
-//!   after a later one while figures are read in between.
+//!   cache off). That bounds the staleness the version cannot see: rows changed by hand in
+//!   the database.
 //! - Each instance has its own cache, up to 32 MiB: nothing is shared between instances.
 //! - Concurrent requests for figures being computed wait for that one computation: after a
 //!   write, a dashboard's simultaneous requests aggregate once.
@@ -88,7 +89,7 @@ impl FiguresCache {
                 .content_type(ContentType::json())
                 .body(body));
         };
-        let version = store::events::data_version(db).await?;
+        let version = store::figures::version(db).await?;
         let entry = format!("{version}\u{1f}{key}");
         let (status, body) = match caches.answers.get(&entry).await {
             Some(body) => ("hit", body),

@@ -38,7 +38,7 @@ fn cache_key(
 #[utoipa::path(
     tag = "stats", operation_id = "get_stats_overview",
     params(StatsParams),
-    responses((status = 200, body = Overview, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), PublicListProblems),
+    responses((status = 200, body = Overview, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write changed a figure since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), PublicListProblems),
     security((), ("bearer" = []))
 )]
 #[get("/stats/overview")]
@@ -93,7 +93,7 @@ crate::selection_params!(BreakdownParams {
 #[utoipa::path(
     tag = "stats", operation_id = "get_stats_breakdown",
     params(BreakdownParams),
-    responses((status = 200, body = Breakdown, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), ListProblems),
+    responses((status = 200, body = Breakdown, headers(("Cache-Status" = String, description = "RFC 9211: `fabriques; hit` when served from the instance's cache (no write changed a figure since), else `fabriques; fwd=miss` or `fwd=stale`; absent when the cache is off"))), ListProblems),
     security(("bearer" = []))
 )]
 #[get("/stats/breakdown")]
