@@ -1,7 +1,9 @@
 -- wrk script: the mixed load of issue 12. Per request, at random: 80 % reads (40 % a list page
 -- of 50, 30 % one Fabrique by id, 9.8 % the stats overview, 0.2 % the Fabriques CSV) and 20 %
--- writes (10 % a new organization, 10 % a PATCH of a Fabrique's description). Every write
--- voids the figures cache and recomputes the touched Fabrique's figures in its transaction.
+-- writes (10 % a new organization, 10 % a PATCH of a Fabrique's description). Neither changes
+-- a figure, so neither moves the figures' version: the overview stays cached through them (a
+-- PATCH still recomputes its Fabrique's pre-aggregated row in its transaction). A write that
+-- changes a figure (a transition, a seminar, a new theme) makes the next overview compute.
 --
 -- Environment: BENCH_IDS, a file with one Fabrique id per line (Fabriques the PATCH may edit);
 -- the token comes with wrk's -H. Prints the BENCH line of latency.lua, plus the count of 5xx
