@@ -923,3 +923,51 @@ async fn only_writes_that_change_a_figure_void_the_cache(app: TestApp) {
 }
 
 both_engines!(only_writes_that_change_a_figure_void_the_cache);
+
+/// Two instances on one database: a write that changes a figure, through either, voids the
+/// cached figures of both (the version is a row of the database, not a value in a process).
+async fn a_write_through_either_instance_voids_both_caches(app: TestApp) {
+    let second = app.second_instance().await;
+    let analyst = app.token(Role::Analyst, None, None);
+    let overview = |base: String| {
+        let (client, token) = (app.client.clone(), analyst.clone());
+        async move {
+            let r = client
+                .get(format!("{base}/api/v1/stats/overview"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status(), 200);
+            let status = r.headers()["cache-status"].to_str().unwrap().to_owned();
+            let body: Value = r.json().await.unwrap();
+            (status, body["fabriques"].as_i64().unwrap())
+        }
+    };
+    let bases = [app.base.clone(), second.clone()];
+    for base in &bases {
+        overview(base.clone()).await;
+        assert_eq!(overview(base.clone()).await.0, "fabriques; hit");
+    }
+    for (round, through) in bases.iter().enumerate() {
+        let created = app
+            .client
+            .post(format!("{through}/api/v1/fabriques"))
+            .bearer_auth(&app.admin)
+            .json(&json!({"title": format!("Instance {round}"), "planned_start": "2027-03-01"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(created.status(), 201);
+        for base in &bases {
+            let (status, fabriques) = overview(base.clone()).await;
+            assert_eq!(
+                status, "fabriques; fwd=stale",
+                "{base} after a write through {through}"
+            );
+            assert_eq!(fabriques, round as i64 + 1);
+        }
+    }
+}
+
+both_engines!(a_write_through_either_instance_voids_both_caches);
