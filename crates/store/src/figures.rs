@@ -58,7 +58,7 @@ impl Touched {
 /// selection has no `q` and no `updated_since`, so a Fabrique's title, description and
 /// `updated_at` are not among what they see; a selection that gained them would have to
 /// count those edits too.
-pub fn changes_figures(entity_type: EntityType, action: &str) -> bool {
+pub(crate) fn changes_figures(entity_type: EntityType, action: &str) -> bool {
     match entity_type {
         EntityType::Lesson
         | EntityType::Testimony
@@ -85,7 +85,8 @@ pub async fn version(db: &impl ConnectionTrait) -> StoreResult<String> {
     })
 }
 
-/// Moves the figures' version on. Last in its transaction: the row is locked until commit.
+/// Moves the figures' version on, after the write's own statements: the row stays locked
+/// until commit, so concurrent writes that change figures take their turn on it.
 async fn bump_version(db: &impl ConnectionTrait) -> StoreResult<()> {
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
