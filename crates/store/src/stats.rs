@@ -23,8 +23,8 @@ use domain::seminar::SeminarStatus;
 use entity::{fabrique, funding_line, participation as part, roadmap, roadmap_action, seminar};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -249,7 +249,8 @@ pub async fn live_overview(
                 .group_by(funding_line::Column::Kind),
         )
         .await?;
-        Some(funding(db, &ids, by_kind).await?)
+        let selected = Condition::all().add(funding_line::Column::FabriqueId.in_subquery(ids));
+        Some(funding(db, selected, by_kind).await?)
     } else {
         None
     };
@@ -287,7 +288,7 @@ struct FunderRow {
 /// The funding figures: `by_kind` (computed by the caller) with the amounts by organization.
 async fn funding(
     db: &impl ConnectionTrait,
-    ids: &SelectStatement,
+    selected: Condition,
     by_kind: BTreeMap<String, i64>,
 ) -> StoreResult<FundingFigures> {
     use entity::organization as org;
@@ -303,7 +304,7 @@ async fn funding(
                 .to(org::Column::Id)
                 .into(),
         )
-        .filter(funding_line::Column::FabriqueId.in_subquery(ids.clone()))
+        .filter(selected)
         .group_by(funding_line::Column::OrganizationId)
         .group_by(org::Column::Name)
         .into_model::<FunderRow>()
@@ -641,6 +642,16 @@ fn fabriques_with_figures(access: &Access, f: &FabriqueFilter) -> SelectStatemen
     q
 }
 
+/// "Its Fabrique is one of the selected ones", for a table that refers to Fabriques by `fk`:
+/// no condition at all when the selection is every Fabrique (no filter, and a caller who sees
+/// them all), so that the statement reads its table without joining `fabriques`.
+fn in_selection(fk: Expr, access: &Access, f: &FabriqueFilter) -> Condition {
+    if crate::fabriques::filtered(access, f).is_empty() {
+        return Condition::all();
+    }
+    Condition::all().add(fk.in_subquery(crate::fabriques::selected_ids(access, f)))
+}
+
 /// `COUNT(DISTINCT territory_id)` of the accompanied participations among the rows counted
 /// (where the other figures of the group count the others too).
 fn territories_accompanied() -> Expr {
@@ -726,7 +737,6 @@ pub async fn overview(
         }
     }
 
-    let ids = crate::fabriques::selected_ids(access, f);
     let territories: Option<i64> = {
         let mut q = Query::select();
         q.from(Alias::new(PF))
@@ -734,9 +744,11 @@ pub async fn overview(
                 Expr::col((Alias::new(PF), Alias::new("territory_id"))).count_distinct(),
                 Alias::new("n"),
             )
-            .and_where(
-                Expr::col((Alias::new(PF), Alias::new("fabrique_id"))).in_subquery(ids.clone()),
-            )
+            .cond_where(in_selection(
+                Expr::col((Alias::new(PF), Alias::new("fabrique_id"))),
+                access,
+                f,
+            ))
             .and_where(
                 Expr::col((Alias::new(PF), Alias::new("status")))
                     .is_in(ACCOMPANIED.map(|s| s.as_str())),
@@ -752,7 +764,12 @@ pub async fn overview(
             .map(|(k, c)| ((*k).to_owned(), sum(c)))
             .filter(|(_, n)| *n != 0)
             .collect();
-        Some(funding(db, &ids, by_kind).await?)
+        let selected = in_selection(
+            Expr::col((funding_line::Entity, funding_line::Column::FabriqueId)),
+            access,
+            f,
+        );
+        Some(funding(db, selected, by_kind).await?)
     } else {
         None
     };
@@ -816,7 +833,6 @@ pub async fn breakdown(
     let participations: Vec<String> = cols.participations.iter().map(|(_, c)| c.clone()).collect();
     let mut groups: Groups = BTreeMap::new();
     if by.territorial() {
-        let ids = crate::fabriques::selected_ids(access, f);
         let k = territorial_key(by);
         let col = |c: &str| Expr::col((Alias::new(PF), Alias::new(c)));
         let mut q = Query::select();
@@ -836,7 +852,7 @@ pub async fn breakdown(
                 sum_of(PF, &["roadmaps_adopted".into()]),
                 Alias::new("roadmaps"),
             )
-            .and_where(col("fabrique_id").in_subquery(ids))
+            .cond_where(in_selection(col("fabrique_id"), access, f))
             .add_group_by([k]);
         if !tier.all_participations {
             q.and_where(col("status").is_in(ACCOMPANIED.map(|s| s.as_str())));
