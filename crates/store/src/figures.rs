@@ -3,9 +3,10 @@
 //! that [`crate::stats`] sums one narrow row per Fabrique or per participation.
 //!
 //! Policy: [`crate::journal::record`] notes the Fabrique (or territory) of every journalled
-//! write on its [`Actor`]; the edge calls [`refresh_touched`] before it commits. Seeds and the
-//! start of the service call [`fill_missing`], which computes the rows of every Fabrique and
-//! participation that has none. A row is always recomputed from the tables it counts, never
+//! write that may change a figure ([`changes_figures`]) on its [`Actor`]; the edge calls
+//! [`refresh_touched`] before it commits. Seeds and the start of the service call
+//! [`fill_missing`], which computes the rows of every Fabrique and participation that has
+//! none. A row is always recomputed from the tables it counts, never
 //! adjusted by a delta, so a refresh cannot drift.
 
 use std::collections::BTreeSet;
@@ -30,8 +31,9 @@ pub struct Touched {
 }
 
 impl Touched {
-    /// Notes a journalled write: its Fabrique, or the territory it changed (whose region,
-    /// department and kind the participation rows copy).
+    /// Notes a journalled write that may change a figure: its Fabrique, or the territory it
+    /// changed (whose region, department and kind the participation rows copy). One that
+    /// cannot leaves their rows as they are, so nothing is recomputed for it.
     pub(crate) fn note(
         &mut self,
         entity_type: EntityType,
@@ -39,7 +41,10 @@ impl Touched {
         fabrique: Option<Uuid>,
         changes_figures: bool,
     ) {
-        self.figures |= changes_figures;
+        if !changes_figures {
+            return;
+        }
+        self.figures = true;
         if let Some(f) = fabrique {
             self.fabriques.insert(f);
         }
