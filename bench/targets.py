@@ -7,6 +7,7 @@ from collections import defaultdict
 rows = [line.rstrip("\n").split("|") for line in sys.stdin if line.strip()]
 latency = {}  # (engine, n, label) -> (p50, p95, p99, rps)
 lean, one, pgbench, mixed, export, idle = {}, {}, {}, {}, {}, {}
+scaleout, hooks, cache = {}, {}, {}  # the two-instance step: (engine, n) -> ...
 for r in rows:
     engine, n, kind = r[0], int(r[1]), r[2]
     key = (engine, n)
@@ -23,6 +24,13 @@ for r in rows:
         export[key] = (float(r[5]), float(r[6]))
     elif kind == "idle":
         idle[key] = float(r[3])
+    elif kind == "scaleout":
+        scaleout.setdefault(key, {})[r[3]] = float(r[4])
+    elif kind == "scaleout-hooks":
+        hooks[key] = dict(fivexx=int(r[3]), delivered=int(r[4]), received=int(r[5]),
+                          events=int(r[6]), twice=int(r[7]))
+    elif kind == "scaleout-cache":
+        cache[key] = (r[3], r[4])
     elif kind not in ("seed",):
         latency[key + (kind,)] = tuple(float(x) for x in r[3:7])
 
@@ -74,6 +82,23 @@ for engine, n in datasets:
         rps, peak = export[k]
         check("seminars export ≥ 100,000 rows/s, peak RSS < 64 MiB", engine, n,
               f"{rps:,.0f} rows/s, {peak:.1f} MiB", rps >= 100000 and peak < 64)
+
+for (engine, n), t in sorted(scaleout.items()):
+    a, b = t.get("side by side (A)"), t.get("side by side (B)")
+    if a and b:
+        r = min(a, b) / max(a, b)
+        check("two instances: the same throughput per instance within 20 %", engine, n,
+              f"{a:,.0f} and {b:,.0f} req/s side by side ({r:.0%}); alone "
+              f"{t.get('one instance alone (A)', 0):,.0f} and {t.get('one instance alone (B)', 0):,.0f}",
+              r >= 0.8)
+for (engine, n), h in sorted(hooks.items()):
+    check("two instances: no webhook delivered twice (mixed load through both)", engine, n,
+          f"{h['received']} POSTs for {h['events']} events, {h['delivered']} deliveries recorded, "
+          f"{h['twice']} twice, {h['fivexx']} 5xx",
+          h["twice"] == 0 and h["events"] == h["delivered"] > 0 and h["fivexx"] == 0)
+for (engine, n), (ab, ba) in sorted(cache.items()):
+    check("two instances: a write through either voids both figures caches", engine, n,
+          f"through A, on B: {ab}; through B, on A: {ba}", ab == ba == "yes")
 
 print("## Issue 12's targets in this run")
 print()
