@@ -19,6 +19,7 @@ mod m20261202_000003_reference_search;
 mod m20261202_000004_webhook_due_per_subscription;
 mod m20261202_000005_figures;
 mod m20261203_000001_figures_version;
+mod m20261203_000002_territory_figures;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_webhook_due_per_subscription::Migration),
             Box::new(m20261202_000005_figures::Migration),
             Box::new(m20261203_000001_figures_version::Migration),
+            Box::new(m20261203_000002_territory_figures::Migration),
         ]
     }
 }

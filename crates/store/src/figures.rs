@@ -1,6 +1,7 @@
-//! The pre-aggregated figures (`fabrique_figures`, `participation_figures`; see their
-//! migration): recomputed for each Fabrique a write touched, in the write's transaction, so
-//! that [`crate::stats`] sums one narrow row per Fabrique or per participation.
+//! The pre-aggregated figures (`fabrique_figures`, `participation_figures`,
+//! `territory_figures`; see their migrations): recomputed for each Fabrique a write touched,
+//! and for the territories of its participations, in the write's transaction, so that
+//! [`crate::stats`] sums one narrow row per Fabrique, participation or territory.
 //!
 //! Policy: [`crate::journal::record`] notes the Fabrique (or territory) of every journalled
 //! write that may change a figure ([`changes_figures`]) on its [`Actor`]; the edge calls
@@ -8,6 +9,11 @@
 //! [`fill_missing`], which computes the rows of every Fabrique and participation that has
 //! none. A row is always recomputed from the tables it counts, never
 //! adjusted by a delta, so a refresh cannot drift.
+//!
+//! A territory's row counts the participations of every Fabrique, so two writes on different
+//! Fabriques may both recompute it: [`refresh_touched`] takes the figures' version row (a
+//! lock until commit) before it recomputes anything, so such writes recompute one after the
+//! other, each reading what the one before committed.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -90,8 +96,8 @@ pub async fn version(db: &impl ConnectionTrait) -> StoreResult<String> {
     })
 }
 
-/// Moves the figures' version on, after the write's own statements: the row stays locked
-/// until commit, so concurrent writes that change figures take their turn on it.
+/// Moves the figures' version on, before the figures rows are recomputed: the row stays
+/// locked until commit, so concurrent writes that change figures take their turn on it.
 async fn bump_version(db: &impl ConnectionTrait) -> StoreResult<()> {
     db.execute_raw(Statement::from_string(
         db.get_database_backend(),
@@ -227,6 +233,9 @@ struct Sql {
     insert_fabriques: String,
     /// Computes `participation_figures` for the participations of `target`.
     insert_participations: String,
+    /// Computes `territory_figures` from `participation_figures`, for the territories of a
+    /// condition to append (`WHERE …`).
+    insert_territories: String,
     /// The bound-value placeholder.
     param: &'static str,
 }
@@ -286,9 +295,84 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
                    GROUP BY participation_id) r ON r.participation_id = p.id \
                  WHERE p.id IN (SELECT id FROM target)"
             ),
+            insert_territories: format!(
+                "INSERT INTO territory_figures (territory_id, region, department, territory_kind, \
+                 accompanied) SELECT territory_id, MAX(region), MAX(department), MAX(territory_kind), \
+                 {} FROM participation_figures",
+                sum_when(&format!("status IN ({})", accompanied()), "1")
+            ),
             param,
         }
     })
+}
+
+/// The placeholder of the bound value at `position` (from 1).
+fn placeholder(backend: DatabaseBackend, position: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${position}"),
+        _ => "?".into(),
+    }
+}
+
+/// The territories of the participation rows of a Fabrique.
+async fn territories_of(db: &impl ConnectionTrait, fabrique: Uuid) -> StoreResult<Vec<Uuid>> {
+    let s = sql(db.get_database_backend());
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            format!(
+                "SELECT DISTINCT territory_id FROM participation_figures WHERE fabrique_id = {}",
+                s.param
+            ),
+            [fabrique.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<Uuid>("", "territory_id")?))
+        .collect()
+}
+
+/// Recomputes the rows of these territories and of those of `fabrique`'s participation rows
+/// from `participation_figures` (a territory no longer in it loses its row).
+async fn refresh_territories(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    fabrique: Option<Uuid>,
+) -> StoreResult<()> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = ids.iter().map(|id| (*id).into()).collect();
+    let mut conditions = Vec::new();
+    if !ids.is_empty() {
+        let list: Vec<String> = (1..=ids.len()).map(|i| placeholder(backend, i)).collect();
+        conditions.push(format!("territory_id IN ({})", list.join(", ")));
+    }
+    if let Some(f) = fabrique {
+        values.push(f.into());
+        conditions.push(format!(
+            "territory_id IN (SELECT territory_id FROM participation_figures WHERE fabrique_id = {})",
+            placeholder(backend, values.len())
+        ));
+    }
+    if conditions.is_empty() {
+        return Ok(());
+    }
+    let cond = conditions.join(" OR ");
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!("DELETE FROM territory_figures WHERE {cond}"),
+        values.clone(),
+    ))
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "{} WHERE {cond} GROUP BY territory_id",
+            sql(backend).insert_territories
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
 }
 
 async fn run(db: &impl ConnectionTrait, text: String, id: Option<Uuid>) -> StoreResult<()> {
@@ -301,11 +385,12 @@ async fn run(db: &impl ConnectionTrait, text: String, id: Option<Uuid>) -> Store
     Ok(())
 }
 
-/// Recomputes the figures of one Fabrique and of its participations (removes them if it is
-/// gone).
+/// Recomputes the figures of one Fabrique, of its participations and of their territories
+/// (removes them if it is gone).
 pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<()> {
     let s = sql(db.get_database_backend());
     let p = s.param;
+    let before = territories_of(db, id).await?;
     run(
         db,
         format!("DELETE FROM participation_figures WHERE fabrique_id = {p}"),
@@ -335,11 +420,12 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
         ),
         Some(id),
     )
-    .await
+    .await?;
+    refresh_territories(db, &before, Some(id)).await
 }
 
-/// Recomputes the participation rows of one territory (its region, department or kind may
-/// have changed).
+/// Recomputes the participation rows of one territory and its own row (its region,
+/// department or kind may have changed).
 pub async fn refresh_territory(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<()> {
     let s = sql(db.get_database_backend());
     let p = s.param;
@@ -357,21 +443,23 @@ pub async fn refresh_territory(db: &impl ConnectionTrait, id: Uuid) -> StoreResu
         ),
         Some(id),
     )
-    .await
+    .await?;
+    refresh_territories(db, &[id], None).await
 }
 
 /// Recomputes what the writes of `actor` touched. Call it in the write's transaction, after
 /// the write and before the commit.
 pub async fn refresh_touched(db: &impl ConnectionTrait, actor: &Actor) -> StoreResult<()> {
     let touched = std::mem::take(&mut *actor.touched());
+    if touched.figures {
+        // First: the lock that makes concurrent refreshes take their turn (see the module).
+        bump_version(db).await?;
+    }
     for id in touched.fabriques {
         refresh_fabrique(db, id).await?;
     }
     for id in touched.territories {
         refresh_territory(db, id).await?;
-    }
-    if touched.figures {
-        bump_version(db).await?;
     }
     Ok(())
 }
@@ -387,6 +475,8 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
            (SELECT 1 FROM fabrique_figures x WHERE x.fabrique_id = f.id)) \
          OR EXISTS (SELECT 1 FROM participations p WHERE NOT EXISTS \
            (SELECT 1 FROM participation_figures x WHERE x.participation_id = p.id)) \
+         OR EXISTS (SELECT 1 FROM participation_figures p WHERE NOT EXISTS \
+           (SELECT 1 FROM territory_figures x WHERE x.territory_id = p.territory_id)) \
          THEN 1 ELSE 0 END AS missing",
     );
     let any: i32 = match db.query_one_raw(missing).await? {
@@ -396,6 +486,7 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
     if any == 0 {
         return Ok(());
     }
+    bump_version(db).await?;
     if backend == DatabaseBackend::Postgres {
         // A seed fills in the transaction that wrote its rows, before autovacuum has seen
         // them: without statistics the planner takes each table for empty and nests loops
@@ -403,7 +494,8 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         run(
             db,
             "ANALYZE fabriques, participations, territories, seminars, roadmaps, \
-             roadmap_actions, funding_lines, fabrique_figures, participation_figures"
+             roadmap_actions, funding_lines, fabrique_figures, participation_figures, \
+             territory_figures"
                 .into(),
             None,
         )
@@ -430,5 +522,12 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         None,
     )
     .await?;
-    bump_version(db).await
+    // Every territory's row again, in one grouped pass.
+    run(db, "DELETE FROM territory_figures".into(), None).await?;
+    run(
+        db,
+        format!("{} GROUP BY territory_id", s.insert_territories),
+        None,
+    )
+    .await
 }

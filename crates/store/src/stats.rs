@@ -559,6 +559,7 @@ async fn labels(
 
 const FF: &str = "fabrique_figures";
 const PF: &str = "participation_figures";
+const TF: &str = "territory_figures";
 
 /// `SUM` of these pre-aggregated columns of `table`, as a bigint (0 over no row).
 fn sum_of(table: &str, columns: &[String]) -> Expr {
@@ -737,7 +738,17 @@ pub async fn overview(
         }
     }
 
-    let territories: Option<i64> = {
+    let territories: Option<i64> = if crate::fabriques::filtered(access, f).is_empty() {
+        // Every Fabrique: one row per territory, its accompanied participations counted.
+        let mut q = Query::select();
+        q.from(Alias::new(TF))
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .and_where(Expr::col((Alias::new(TF), Alias::new("accompanied"))).gt(0));
+        match db.query_one(&q).await? {
+            Some(r) => Some(r.try_get::<i64>("", "n")?),
+            None => None,
+        }
+    } else {
         let mut q = Query::select();
         q.from(Alias::new(PF))
             .expr_as(
@@ -786,14 +797,14 @@ pub async fn overview(
     })
 }
 
-/// The key of a territorial breakdown, on `participation_figures`.
-fn territorial_key(by: BreakdownBy) -> Expr {
+/// The key of a territorial breakdown, on `participation_figures` or `territory_figures`.
+fn territorial_key(table: &str, by: BreakdownBy) -> Expr {
     let c = match by {
         BreakdownBy::Region => "region",
         BreakdownBy::Department => "department",
         _ => "territory_kind",
     };
-    Expr::col((Alias::new(PF), Alias::new(c)))
+    Expr::col((Alias::new(table), Alias::new(c)))
 }
 
 /// Reads grouped rows: the key `k` and these figures, each an `i64` column.
@@ -833,8 +844,10 @@ pub async fn breakdown(
     let participations: Vec<String> = cols.participations.iter().map(|(_, c)| c.clone()).collect();
     let mut groups: Groups = BTreeMap::new();
     if by.territorial() {
-        let k = territorial_key(by);
+        let k = territorial_key(PF, by);
         let col = |c: &str| Expr::col((Alias::new(PF), Alias::new(c)));
+        // Every Fabrique: the distinct territories come from one row per territory.
+        let every = crate::fabriques::filtered(access, f).is_empty();
         let mut q = Query::select();
         q.from(Alias::new(PF))
             .expr_as(k.clone(), Alias::new("k"))
@@ -843,7 +856,14 @@ pub async fn breakdown(
                 col("participation_id").count(),
                 Alias::new("participations"),
             )
-            .expr_as(territories_accompanied(), Alias::new("territories"))
+            .expr_as(
+                if every {
+                    Expr::val(0i64).into()
+                } else {
+                    territories_accompanied()
+                },
+                Alias::new("territories"),
+            )
             .expr_as(
                 sum_of(PF, &["seminars_held".into()]),
                 Alias::new("seminars"),
@@ -865,6 +885,22 @@ pub async fn breakdown(
             (4, "roadmaps"),
         ];
         read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
+        if every {
+            let k = territorial_key(TF, by);
+            let mut q = Query::select();
+            q.from(Alias::new(TF))
+                .expr_as(k.clone(), Alias::new("k"))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("territories"))
+                .and_where(Expr::col((Alias::new(TF), Alias::new("accompanied"))).gt(0))
+                .add_group_by([k]);
+            // (Its keys are among those of the participations.)
+            read_groups(
+                db.query_all(&q).await?,
+                by,
+                &[(2, "territories")],
+                &mut groups,
+            )?;
+        }
     } else {
         let k = key(by, db.get_database_backend());
         let mut q = fabriques_with_figures(access, f);

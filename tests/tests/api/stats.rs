@@ -971,3 +971,77 @@ async fn a_write_through_either_instance_voids_both_caches(app: TestApp) {
 }
 
 both_engines!(a_write_through_either_instance_voids_both_caches);
+
+/// Writes on different Fabriques that count the same territory recompute its pre-aggregated
+/// row one after the other: six participations of one territory accepted at once are all
+/// counted, and once all are withdrawn at once the territory is no longer accompanied.
+async fn concurrent_writes_on_one_territory_count_it_once_each(app: TestApp) {
+    use domain::query::FabriqueFilter;
+    use domain::{Access, Caller};
+    use futures_util::future::join_all;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let territory = app.epci(crate::helpers::SIRENS[0]).await;
+    let mut parts = Vec::new();
+    for _ in 0..6 {
+        let (f, _) = app.ready_fabrique(4, 8).await;
+        let r = app
+            .transition(&format!("/api/v1/fabriques/{f}"), "open_recruitment")
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.apply(&f, &territory).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        parts.push(r.id());
+    }
+    let analyst = Access::new(
+        Caller {
+            subject: "figures-test".into(),
+            role: Role::Analyst,
+            organization: None,
+            territory: None,
+            client: None,
+        },
+        Default::default(),
+    );
+    let accompanied = || async {
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT COALESCE(SUM(accompanied), 0) AS n FROM territory_figures",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        let fast = store::stats::overview(&app.db, &analyst, &FabriqueFilter::default())
+            .await
+            .unwrap();
+        let live = store::stats::live_overview(&app.db, &analyst, &FabriqueFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(fast.territories_accompanied, live.territories_accompanied);
+        (n, fast.territories_accompanied)
+    };
+    assert_eq!(accompanied().await, (0, 0));
+    for (action, body, expected) in [
+        ("accept", json!({"action": "accept"}), (6, 1)),
+        (
+            "withdraw",
+            json!({"action": "withdraw", "reason": "élections"}),
+            (0, 0),
+        ),
+    ] {
+        let paths: Vec<String> = parts
+            .iter()
+            .map(|p| format!("/api/v1/participations/{p}/transitions"))
+            .collect();
+        let answers = join_all(paths.iter().map(|p| app.post(p, body.clone()))).await;
+        for r in answers {
+            assert_eq!(r.status, 200, "{action}: {}", r.body);
+        }
+        assert_eq!(accompanied().await, expected, "after {action}");
+    }
+}
+
+both_engines!(concurrent_writes_on_one_territory_count_it_once_each);
