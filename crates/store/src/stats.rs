@@ -858,7 +858,7 @@ pub async fn breakdown(
             )
             .expr_as(
                 if every {
-                    Expr::val(0i64).into()
+                    Expr::val(0i64)
                 } else {
                     territories_accompanied()
                 },
