@@ -20,6 +20,7 @@ mod m20261202_000004_webhook_due_per_subscription;
 mod m20261202_000005_figures;
 mod m20261203_000001_figures_version;
 mod m20261203_000002_territory_figures;
+mod m20261203_000003_fabrique_area_figures;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_figures::Migration),
             Box::new(m20261203_000001_figures_version::Migration),
             Box::new(m20261203_000002_territory_figures::Migration),
+            Box::new(m20261203_000003_fabrique_area_figures::Migration),
         ]
     }
 }

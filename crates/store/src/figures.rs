@@ -1,7 +1,8 @@
 //! The pre-aggregated figures (`fabrique_figures`, `participation_figures`,
-//! `territory_figures`; see their migrations): recomputed for each Fabrique a write touched,
-//! and for the territories of its participations, in the write's transaction, so that
-//! [`crate::stats`] sums one narrow row per Fabrique, participation or territory.
+//! `fabrique_area_figures`, `territory_figures`; see their migrations): recomputed for each
+//! Fabrique a write touched, and for the territories of its participations, in the write's
+//! transaction, so that [`crate::stats`] sums one narrow row per Fabrique, participation,
+//! Fabrique and area, or territory.
 //!
 //! Policy: [`crate::journal::record`] notes the Fabrique (or territory) of every journalled
 //! write that may change a figure ([`changes_figures`]) on its [`Actor`]; the edge calls
@@ -236,6 +237,9 @@ struct Sql {
     /// Computes `territory_figures` from `participation_figures`, for the territories of a
     /// condition to append (`WHERE …`).
     insert_territories: String,
+    /// Computes `fabrique_area_figures` from the `participation_figures` rows of `src`, a
+    /// CTE to put before it.
+    insert_areas: String,
     /// The bound-value placeholder.
     param: &'static str,
 }
@@ -301,6 +305,22 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
                  {} FROM participation_figures",
                 sum_when(&format!("status IN ({})", accompanied()), "1")
             ),
+            insert_areas: {
+                let selects: Vec<String> = ["region", "department", "territory_kind"]
+                    .iter()
+                    .map(|by| {
+                        format!(
+                            "SELECT fabrique_id, '{by}', {by}, COUNT(*), SUM(seminars_held), \
+                             SUM(roadmaps_adopted) FROM src GROUP BY fabrique_id, {by}"
+                        )
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO fabrique_area_figures (fabrique_id, area_kind, area, participations, \
+                     seminars_held, roadmaps_adopted) {}",
+                    selects.join(" UNION ALL ")
+                )
+            },
             param,
         }
     })
@@ -405,6 +425,12 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
     .await?;
     run(
         db,
+        format!("DELETE FROM fabrique_area_figures WHERE fabrique_id = {p}"),
+        Some(id),
+    )
+    .await?;
+    run(
+        db,
         format!(
             "WITH target AS (SELECT id FROM fabriques WHERE id = {p}) {}",
             s.insert_fabriques
@@ -417,6 +443,15 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
         format!(
             "WITH target AS (SELECT id FROM participations WHERE fabrique_id = {p}) {}",
             s.insert_participations
+        ),
+        Some(id),
+    )
+    .await?;
+    run(
+        db,
+        format!(
+            "WITH src AS (SELECT * FROM participation_figures WHERE fabrique_id = {p}) {}",
+            s.insert_areas
         ),
         Some(id),
     )
@@ -440,6 +475,24 @@ pub async fn refresh_territory(db: &impl ConnectionTrait, id: Uuid) -> StoreResu
         format!(
             "WITH target AS (SELECT id FROM participations WHERE territory_id = {p}) {}",
             s.insert_participations
+        ),
+        Some(id),
+    )
+    .await?;
+    // The area rows of every Fabrique the territory takes part in.
+    let fabriques =
+        format!("SELECT fabrique_id FROM participation_figures WHERE territory_id = {p}");
+    run(
+        db,
+        format!("DELETE FROM fabrique_area_figures WHERE fabrique_id IN ({fabriques})"),
+        Some(id),
+    )
+    .await?;
+    run(
+        db,
+        format!(
+            "WITH src AS (SELECT * FROM participation_figures WHERE fabrique_id IN ({fabriques})) {}",
+            s.insert_areas
         ),
         Some(id),
     )
@@ -477,6 +530,8 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
            (SELECT 1 FROM participation_figures x WHERE x.participation_id = p.id)) \
          OR EXISTS (SELECT 1 FROM participation_figures p WHERE NOT EXISTS \
            (SELECT 1 FROM territory_figures x WHERE x.territory_id = p.territory_id)) \
+         OR EXISTS (SELECT 1 FROM participation_figures p WHERE NOT EXISTS \
+           (SELECT 1 FROM fabrique_area_figures x WHERE x.fabrique_id = p.fabrique_id)) \
          THEN 1 ELSE 0 END AS missing",
     );
     let any: i32 = match db.query_one_raw(missing).await? {
@@ -495,7 +550,7 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
             db,
             "ANALYZE fabriques, participations, territories, seminars, roadmaps, \
              roadmap_actions, funding_lines, fabrique_figures, participation_figures, \
-             territory_figures"
+             fabrique_area_figures, territory_figures"
                 .into(),
             None,
         )
@@ -522,7 +577,17 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         None,
     )
     .await?;
-    // Every territory's row again, in one grouped pass.
+    // Every area's and every territory's row again, in one grouped pass each.
+    run(db, "DELETE FROM fabrique_area_figures".into(), None).await?;
+    run(
+        db,
+        format!(
+            "WITH src AS (SELECT * FROM participation_figures) {}",
+            s.insert_areas
+        ),
+        None,
+    )
+    .await?;
     run(db, "DELETE FROM territory_figures".into(), None).await?;
     run(
         db,

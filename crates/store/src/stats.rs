@@ -5,8 +5,10 @@
 //! Two ways to the same numbers:
 //! - [`overview`] and [`breakdown`] sum the pre-aggregated rows ([`crate::figures`]) for the
 //!   callers whose rows do not depend on their own territory ([`FiguresTier`]): three
-//!   statements for the overview, two (one when grouping on territories) for a breakdown,
-//!   whatever the number of seminars, roadmaps and actions;
+//!   statements for the overview, two (one when grouping a selection on territories) for a
+//!   breakdown, whatever the number of seminars, roadmaps and actions. When the selection is
+//!   every Fabrique, the distinct territories come from one row per territory and a
+//!   territorial breakdown from one row per Fabrique and area;
 //! - [`live_overview`] and [`live_breakdown`] aggregate the tables themselves, one statement
 //!   per figure: the figures of territory tokens, and the reference a test compares the
 //!   pre-aggregated ones with (every audience, filter and key, on both engines).
@@ -560,6 +562,7 @@ async fn labels(
 const FF: &str = "fabrique_figures";
 const PF: &str = "participation_figures";
 const TF: &str = "territory_figures";
+const FAF: &str = "fabrique_area_figures";
 
 /// `SUM` of these pre-aggregated columns of `table`, as a bigint (0 over no row).
 fn sum_of(table: &str, columns: &[String]) -> Expr {
@@ -797,14 +800,19 @@ pub async fn overview(
     })
 }
 
-/// The key of a territorial breakdown, on `participation_figures` or `territory_figures`.
-fn territorial_key(table: &str, by: BreakdownBy) -> Expr {
-    let c = match by {
+/// The column of a territorial key in `participation_figures` and `territory_figures`, and
+/// the `by` of its rows in `fabrique_area_figures`.
+fn territorial_column(by: BreakdownBy) -> &'static str {
+    match by {
         BreakdownBy::Region => "region",
         BreakdownBy::Department => "department",
         _ => "territory_kind",
-    };
-    Expr::col((Alias::new(table), Alias::new(c)))
+    }
+}
+
+/// The key of a territorial breakdown, on `participation_figures` or `territory_figures`.
+fn territorial_key(table: &str, by: BreakdownBy) -> Expr {
+    Expr::col((Alias::new(table), Alias::new(territorial_column(by))))
 }
 
 /// Reads grouped rows: the key `k` and these figures, each an `i64` column.
@@ -829,8 +837,8 @@ fn read_groups(
 }
 
 /// Per group: the same figures as [`live_breakdown`]. Callers of a [`FiguresTier`] read the
-/// pre-aggregated rows (two statements, one for a territorial key); the others,
-/// [`live_breakdown`].
+/// pre-aggregated rows (two statements, one for a territorial key on a selection); the
+/// others, [`live_breakdown`].
 pub async fn breakdown(
     db: &impl ConnectionTrait,
     access: &Access,
@@ -844,39 +852,6 @@ pub async fn breakdown(
     let participations: Vec<String> = cols.participations.iter().map(|(_, c)| c.clone()).collect();
     let mut groups: Groups = BTreeMap::new();
     if by.territorial() {
-        let k = territorial_key(PF, by);
-        let col = |c: &str| Expr::col((Alias::new(PF), Alias::new(c)));
-        // Every Fabrique: the distinct territories come from one row per territory.
-        let every = crate::fabriques::filtered(access, f).is_empty();
-        let mut q = Query::select();
-        q.from(Alias::new(PF))
-            .expr_as(k.clone(), Alias::new("k"))
-            .expr_as(col("fabrique_id").count_distinct(), Alias::new("fabriques"))
-            .expr_as(
-                col("participation_id").count(),
-                Alias::new("participations"),
-            )
-            .expr_as(
-                if every {
-                    Expr::val(0i64)
-                } else {
-                    territories_accompanied()
-                },
-                Alias::new("territories"),
-            )
-            .expr_as(
-                sum_of(PF, &["seminars_held".into()]),
-                Alias::new("seminars"),
-            )
-            .expr_as(
-                sum_of(PF, &["roadmaps_adopted".into()]),
-                Alias::new("roadmaps"),
-            )
-            .cond_where(in_selection(col("fabrique_id"), access, f))
-            .add_group_by([k]);
-        if !tier.all_participations {
-            q.and_where(col("status").is_in(ACCOMPANIED.map(|s| s.as_str())));
-        }
         let figures = [
             (0, "fabriques"),
             (1, "participations"),
@@ -884,8 +859,30 @@ pub async fn breakdown(
             (3, "seminars"),
             (4, "roadmaps"),
         ];
-        read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
-        if every {
+        if tier.all_participations && crate::fabriques::filtered(access, f).is_empty() {
+            // Every Fabrique and participation: one row per Fabrique and area (the Fabriques
+            // of an area are its rows), and one per territory for the distinct territories.
+            let area = |c: &str| Expr::col((Alias::new(FAF), Alias::new(c)));
+            let mut q = Query::select();
+            q.from(Alias::new(FAF))
+                .expr_as(area("area"), Alias::new("k"))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("fabriques"))
+                .expr_as(
+                    sum_of(FAF, &["participations".into()]),
+                    Alias::new("participations"),
+                )
+                .expr_as(Expr::val(0i64), Alias::new("territories"))
+                .expr_as(
+                    sum_of(FAF, &["seminars_held".into()]),
+                    Alias::new("seminars"),
+                )
+                .expr_as(
+                    sum_of(FAF, &["roadmaps_adopted".into()]),
+                    Alias::new("roadmaps"),
+                )
+                .and_where(area("area_kind").eq(territorial_column(by)))
+                .add_group_by([area("area")]);
+            read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
             let k = territorial_key(TF, by);
             let mut q = Query::select();
             q.from(Alias::new(TF))
@@ -893,13 +890,39 @@ pub async fn breakdown(
                 .expr_as(Expr::cust("COUNT(*)"), Alias::new("territories"))
                 .and_where(Expr::col((Alias::new(TF), Alias::new("accompanied"))).gt(0))
                 .add_group_by([k]);
-            // (Its keys are among those of the participations.)
+            // (Its keys are among those of the areas.)
             read_groups(
                 db.query_all(&q).await?,
                 by,
                 &[(2, "territories")],
                 &mut groups,
             )?;
+        } else {
+            let k = territorial_key(PF, by);
+            let col = |c: &str| Expr::col((Alias::new(PF), Alias::new(c)));
+            let mut q = Query::select();
+            q.from(Alias::new(PF))
+                .expr_as(k.clone(), Alias::new("k"))
+                .expr_as(col("fabrique_id").count_distinct(), Alias::new("fabriques"))
+                .expr_as(
+                    col("participation_id").count(),
+                    Alias::new("participations"),
+                )
+                .expr_as(territories_accompanied(), Alias::new("territories"))
+                .expr_as(
+                    sum_of(PF, &["seminars_held".into()]),
+                    Alias::new("seminars"),
+                )
+                .expr_as(
+                    sum_of(PF, &["roadmaps_adopted".into()]),
+                    Alias::new("roadmaps"),
+                )
+                .cond_where(in_selection(col("fabrique_id"), access, f))
+                .add_group_by([k]);
+            if !tier.all_participations {
+                q.and_where(col("status").is_in(ACCOMPANIED.map(|s| s.as_str())));
+            }
+            read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
         }
     } else {
         let k = key(by, db.get_database_backend());
