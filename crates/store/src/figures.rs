@@ -240,6 +240,12 @@ struct Sql {
     /// Computes `fabrique_area_figures` from the `participation_figures` rows of `src`, a
     /// CTE to put before it.
     insert_areas: String,
+    /// The accompanied `participation_figures` rows (`pf`) with the keys of their Fabrique:
+    /// a `SELECT … WHERE …` a condition may be appended to (`AND …`).
+    accompanied_with_keys: String,
+    /// Computes `territory_key_figures` from the rows of `src` (`accompanied_with_keys`), a
+    /// CTE to put before it.
+    insert_territory_keys: String,
     /// The bound-value placeholder.
     param: &'static str,
 }
@@ -321,6 +327,35 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
                     selects.join(" UNION ALL ")
                 )
             },
+            accompanied_with_keys: format!(
+                "SELECT pf.territory_id, fabriques.theme, fabriques.status, fabriques.programme_id, \
+                 {} AS year FROM participation_figures pf \
+                 JOIN fabriques ON fabriques.id = pf.fabrique_id WHERE pf.status IN ({})",
+                year_of_fabrique(backend),
+                accompanied()
+            ),
+            insert_territory_keys: {
+                let selects: Vec<String> = [
+                    // (A typed NULL: PostgreSQL types the UNION's columns from its first rows.)
+                    ("year", "year", "CAST(NULL AS uuid)", "year"),
+                    ("theme", "theme", "CAST(NULL AS uuid)", "theme"),
+                    ("status", "status", "CAST(NULL AS uuid)", "status"),
+                    ("programme", "NULL", "programme_id", "programme_id"),
+                ]
+                .iter()
+                .map(|(kind, key, programme, group)| {
+                    format!(
+                        "SELECT '{kind}', {key}, {programme}, territory_id, COUNT(*) FROM src \
+                         GROUP BY {group}, territory_id"
+                    )
+                })
+                .collect();
+                format!(
+                    "INSERT INTO territory_key_figures (key_kind, key, programme_id, territory_id, \
+                     accompanied) {}",
+                    selects.join(" UNION ALL ")
+                )
+            },
             param,
         }
     })
@@ -364,35 +399,61 @@ async fn refresh_territories(
     let mut conditions = Vec::new();
     if !ids.is_empty() {
         let list: Vec<String> = (1..=ids.len()).map(|i| placeholder(backend, i)).collect();
-        conditions.push(format!("territory_id IN ({})", list.join(", ")));
+        conditions.push(format!("{{t}} IN ({})", list.join(", ")));
     }
     if let Some(f) = fabrique {
         values.push(f.into());
         conditions.push(format!(
-            "territory_id IN (SELECT territory_id FROM participation_figures WHERE fabrique_id = {})",
+            "{{t}} IN (SELECT x.territory_id FROM participation_figures x WHERE x.fabrique_id = {})",
             placeholder(backend, values.len())
         ));
     }
     if conditions.is_empty() {
         return Ok(());
     }
-    let cond = conditions.join(" OR ");
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        format!("DELETE FROM territory_figures WHERE {cond}"),
-        values.clone(),
-    ))
-    .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
+    let cond = |column: &str| conditions.join(" OR ").replace("{t}", column);
+    let s = sql(backend);
+    for text in [
         format!(
-            "{} WHERE {cond} GROUP BY territory_id",
-            sql(backend).insert_territories
+            "DELETE FROM territory_figures WHERE {}",
+            cond("territory_id")
         ),
-        values,
-    ))
-    .await?;
+        format!(
+            "{} WHERE {} GROUP BY territory_id",
+            s.insert_territories,
+            cond("territory_id")
+        ),
+        format!(
+            "DELETE FROM territory_key_figures WHERE {}",
+            cond("territory_id")
+        ),
+        format!(
+            "WITH src AS ({} AND ({})) {}",
+            s.accompanied_with_keys,
+            cond("pf.territory_id"),
+            s.insert_territory_keys
+        ),
+    ] {
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            text,
+            values.clone(),
+        ))
+        .await?;
+    }
     Ok(())
+}
+
+/// The year a Fabrique is counted in (its actual start, or its planned start), as text.
+pub(crate) fn year_of_fabrique(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => {
+            "to_char(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 'YYYY')"
+        }
+        _ => {
+            "substr(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 1, 4)"
+        }
+    }
 }
 
 async fn run(db: &impl ConnectionTrait, text: String, id: Option<Uuid>) -> StoreResult<()> {
@@ -532,6 +593,8 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
            (SELECT 1 FROM territory_figures x WHERE x.territory_id = p.territory_id)) \
          OR EXISTS (SELECT 1 FROM participation_figures p WHERE NOT EXISTS \
            (SELECT 1 FROM fabrique_area_figures x WHERE x.fabrique_id = p.fabrique_id)) \
+         OR EXISTS (SELECT 1 FROM territory_figures t WHERE t.accompanied > 0 AND NOT EXISTS \
+           (SELECT 1 FROM territory_key_figures x WHERE x.territory_id = t.territory_id)) \
          THEN 1 ELSE 0 END AS missing",
     );
     let any: i32 = match db.query_one_raw(missing).await? {
@@ -550,7 +613,7 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
             db,
             "ANALYZE fabriques, participations, territories, seminars, roadmaps, \
              roadmap_actions, funding_lines, fabrique_figures, participation_figures, \
-             fabrique_area_figures, territory_figures"
+             fabrique_area_figures, territory_figures, territory_key_figures"
                 .into(),
             None,
         )
@@ -584,6 +647,16 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         format!(
             "WITH src AS (SELECT * FROM participation_figures) {}",
             s.insert_areas
+        ),
+        None,
+    )
+    .await?;
+    run(db, "DELETE FROM territory_key_figures".into(), None).await?;
+    run(
+        db,
+        format!(
+            "WITH src AS ({}) {}",
+            s.accompanied_with_keys, s.insert_territory_keys
         ),
         None,
     )

@@ -336,14 +336,7 @@ fn key(by: BreakdownBy, backend: sea_orm::DatabaseBackend) -> Expr {
     use entity::territory as t;
     let f = |c: fabrique::Column| Expr::col((fabrique::Entity, c));
     match by {
-        BreakdownBy::Year => Expr::cust(match backend {
-            sea_orm::DatabaseBackend::Postgres => {
-                "to_char(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 'YYYY')"
-            }
-            _ => {
-                "substr(COALESCE(\"fabriques\".\"actual_start\", \"fabriques\".\"planned_start\"), 1, 4)"
-            }
-        }),
+        BreakdownBy::Year => Expr::cust(crate::figures::year_of_fabrique(backend)),
         BreakdownBy::Theme => f(fabrique::Column::Theme),
         BreakdownBy::Programme => f(fabrique::Column::ProgrammeId),
         BreakdownBy::Status => f(fabrique::Column::Status),
@@ -563,6 +556,7 @@ const FF: &str = "fabrique_figures";
 const PF: &str = "participation_figures";
 const TF: &str = "territory_figures";
 const FAF: &str = "fabrique_area_figures";
+const TKF: &str = "territory_key_figures";
 
 /// `SUM` of these pre-aggregated columns of `table`, as a bigint (0 over no row).
 fn sum_of(table: &str, columns: &[String]) -> Expr {
@@ -946,25 +940,41 @@ pub async fn breakdown(
             (4, "roadmaps"),
         ];
         read_groups(db.query_all(&q).await?, by, &figures, &mut groups)?;
-        // Territories accompanied: distinct across the Fabriques of a group.
+        // Territories accompanied: distinct across the Fabriques of a group. For every
+        // Fabrique, the rows of one territory per key; otherwise, counted over participations.
         let mut q = Query::select();
-        q.from(Alias::new(PF))
-            .inner_join(
-                fabrique::Entity,
-                Expr::col((fabrique::Entity, fabrique::Column::Id))
-                    .equals((Alias::new(PF), Alias::new("fabrique_id"))),
-            )
-            .expr_as(k.clone(), Alias::new("k"))
-            .expr_as(
-                Expr::col((Alias::new(PF), Alias::new("territory_id"))).count_distinct(),
-                Alias::new("territories"),
-            )
-            .and_where(
-                Expr::col((Alias::new(PF), Alias::new("status")))
-                    .is_in(ACCOMPANIED.map(|s| s.as_str())),
-            )
-            .cond_where(crate::fabriques::filtered(access, f))
-            .add_group_by([k]);
+        if crate::fabriques::filtered(access, f).is_empty() {
+            let tkf = |c: &str| Expr::col((Alias::new(TKF), Alias::new(c)));
+            let (kind, key) = match by {
+                BreakdownBy::Year => ("year", "key"),
+                BreakdownBy::Theme => ("theme", "key"),
+                BreakdownBy::Status => ("status", "key"),
+                _ => ("programme", "programme_id"),
+            };
+            q.from(Alias::new(TKF))
+                .expr_as(tkf(key), Alias::new("k"))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("territories"))
+                .and_where(tkf("key_kind").eq(kind))
+                .add_group_by([tkf(key)]);
+        } else {
+            q.from(Alias::new(PF))
+                .inner_join(
+                    fabrique::Entity,
+                    Expr::col((fabrique::Entity, fabrique::Column::Id))
+                        .equals((Alias::new(PF), Alias::new("fabrique_id"))),
+                )
+                .expr_as(k.clone(), Alias::new("k"))
+                .expr_as(
+                    Expr::col((Alias::new(PF), Alias::new("territory_id"))).count_distinct(),
+                    Alias::new("territories"),
+                )
+                .and_where(
+                    Expr::col((Alias::new(PF), Alias::new("status")))
+                        .is_in(ACCOMPANIED.map(|s| s.as_str())),
+                )
+                .cond_where(crate::fabriques::filtered(access, f))
+                .add_group_by([k]);
+        }
         // (Its keys are among those of the Fabriques.)
         read_groups(
             db.query_all(&q).await?,

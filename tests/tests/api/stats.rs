@@ -587,7 +587,8 @@ async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
     use store::stats;
 
     // A synthetic dataset, then writes through the API on one of its running Fabriques: a
-    // withdrawal, seminars held and cancelled, a territory moved to another region.
+    // withdrawal, seminars held and cancelled, a new theme, a territory moved to another
+    // region.
     fabriques_api::loaders::synthetic::seed(&app.db, 40, 11)
         .await
         .unwrap();
@@ -650,6 +651,16 @@ async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
         .post(
             &format!("/api/v1/participations/{}/transitions", pid(0)),
             json!({"action": "withdraw", "reason": "élections"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A new theme: the Fabrique's accompanied territories move to another theme's group.
+    let r = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/fabriques/{f}"),
+            Some(&app.admin.clone()),
+            Some(json!({"theme": "Un thème que nul autre n'a"})),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
