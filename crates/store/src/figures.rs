@@ -1,8 +1,8 @@
 //! The pre-aggregated figures (`fabrique_figures`, `participation_figures`,
-//! `fabrique_area_figures`, `territory_figures`; see their migrations): recomputed for each
-//! Fabrique a write touched, and for the territories of its participations, in the write's
-//! transaction, so that [`crate::stats`] sums one narrow row per Fabrique, participation,
-//! Fabrique and area, or territory.
+//! `fabrique_area_figures`, `territory_figures`, `territory_key_figures`; see their
+//! migrations): recomputed for each Fabrique a write touched, and for the territories of its
+//! participations, in the write's transaction, so that [`crate::stats`] sums one narrow row
+//! per Fabrique, participation, Fabrique and area, territory, or territory and key.
 //!
 //! Policy: [`crate::journal::record`] notes the Fabrique (or territory) of every journalled
 //! write that may change a figure ([`changes_figures`]) on its [`Actor`]; the edge calls
