@@ -48,6 +48,18 @@ impl MigrationTrait for Migration {
                 )
                 .to_owned(),
         )
+        .await?;
+        // The accompanied territories, counted or grouped from the index alone.
+        m.create_index(
+            Index::create()
+                .name("ix_territory_figures_accompanied")
+                .table(TerritoryFigures::Table)
+                .col(TerritoryFigures::Accompanied)
+                .col(TerritoryFigures::Region)
+                .col(TerritoryFigures::Department)
+                .col(TerritoryFigures::TerritoryKind)
+                .to_owned(),
+        )
         .await
     }
 

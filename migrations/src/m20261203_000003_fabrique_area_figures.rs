@@ -52,7 +52,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // A Fabrique's rows (its refresh), and a breakdown's (one area kind, grouped on the area).
+        // A Fabrique's rows (its refresh), and a breakdown's: one area kind, grouped on the
+        // area, read from the index alone.
         m.create_index(
             Index::create()
                 .name("ix_fabrique_area_figures_fabrique")
@@ -67,6 +68,9 @@ impl MigrationTrait for Migration {
                 .table(FabriqueAreaFigures::Table)
                 .col(FabriqueAreaFigures::AreaKind)
                 .col(FabriqueAreaFigures::Area)
+                .col(FabriqueAreaFigures::Participations)
+                .col(FabriqueAreaFigures::SeminarsHeld)
+                .col(FabriqueAreaFigures::RoadmapsAdopted)
                 .to_owned(),
         )
         .await

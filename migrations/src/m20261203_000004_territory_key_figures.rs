@@ -50,7 +50,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // A territory's rows (its refresh), and a breakdown's (one key kind).
+        // A territory's rows (its refresh), and a breakdown's: one key kind, grouped on the
+        // key, read from the index alone.
         m.create_index(
             Index::create()
                 .name("ix_territory_key_figures_territory")
@@ -64,6 +65,8 @@ impl MigrationTrait for Migration {
                 .name("ix_territory_key_figures_kind")
                 .table(TerritoryKeyFigures::Table)
                 .col(TerritoryKeyFigures::KeyKind)
+                .col(TerritoryKeyFigures::Key)
+                .col(TerritoryKeyFigures::ProgrammeId)
                 .to_owned(),
         )
         .await
