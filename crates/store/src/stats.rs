@@ -640,11 +640,18 @@ fn fabriques_with_figures(access: &Access, f: &FabriqueFilter) -> SelectStatemen
     q
 }
 
+/// Whether the selection is every Fabrique: no filter, and a caller who sees them all. The
+/// figures of such a selection read their tables (or the rows per territory, area and key)
+/// without joining `fabriques`.
+fn every_fabrique(access: &Access, f: &FabriqueFilter) -> bool {
+    crate::fabriques::filtered(access, f).is_empty()
+}
+
 /// "Its Fabrique is one of the selected ones", for a table that refers to Fabriques by `fk`:
 /// no condition at all when the selection is every Fabrique (no filter, and a caller who sees
 /// them all), so that the statement reads its table without joining `fabriques`.
 fn in_selection(fk: Expr, access: &Access, f: &FabriqueFilter) -> Condition {
-    if crate::fabriques::filtered(access, f).is_empty() {
+    if every_fabrique(access, f) {
         return Condition::all();
     }
     Condition::all().add(fk.in_subquery(crate::fabriques::selected_ids(access, f)))
@@ -735,7 +742,7 @@ pub async fn overview(
         }
     }
 
-    let territories: Option<i64> = if crate::fabriques::filtered(access, f).is_empty() {
+    let territories: Option<i64> = if every_fabrique(access, f) {
         // Every Fabrique: one row per territory, its accompanied participations counted.
         let mut q = Query::select();
         q.from(Alias::new(TF))
@@ -845,6 +852,7 @@ pub async fn breakdown(
     let cols = TierColumns::of(tier);
     let participations: Vec<String> = cols.participations.iter().map(|(_, c)| c.clone()).collect();
     let mut groups: Groups = BTreeMap::new();
+    let every = every_fabrique(access, f);
     if by.territorial() {
         let figures = [
             (0, "fabriques"),
@@ -853,7 +861,7 @@ pub async fn breakdown(
             (3, "seminars"),
             (4, "roadmaps"),
         ];
-        if tier.all_participations && crate::fabriques::filtered(access, f).is_empty() {
+        if tier.all_participations && every {
             // Every Fabrique and participation: one row per Fabrique and area (the Fabriques
             // of an area are its rows), and one per territory for the distinct territories.
             let area = |c: &str| Expr::col((Alias::new(FAF), Alias::new(c)));
@@ -943,7 +951,7 @@ pub async fn breakdown(
         // Territories accompanied: distinct across the Fabriques of a group. For every
         // Fabrique, the rows of one territory per key; otherwise, counted over participations.
         let mut q = Query::select();
-        if crate::fabriques::filtered(access, f).is_empty() {
+        if every {
             let tkf = |c: &str| Expr::col((Alias::new(TKF), Alias::new(c)));
             let (kind, key) = match by {
                 BreakdownBy::Year => ("year", "key"),
