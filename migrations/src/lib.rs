@@ -22,6 +22,7 @@ mod m20261203_000001_figures_version;
 mod m20261203_000002_territory_figures;
 mod m20261203_000003_fabrique_area_figures;
 mod m20261203_000004_territory_key_figures;
+mod m20261204_000001_key_figures;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_territory_figures::Migration),
             Box::new(m20261203_000003_fabrique_area_figures::Migration),
             Box::new(m20261203_000004_territory_key_figures::Migration),
+            Box::new(m20261204_000001_key_figures::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
 
 use crate::config::DbTuning;
 
@@ -26,9 +26,13 @@ pub async fn connect_and_migrate_with(
     crate::loaders::reference::ensure_loaded(&db)
         .await
         .context("loading the reference geography")?;
-    store::figures::fill_missing(&db)
+    // In one transaction: all of them or none, and an instance starting beside another waits
+    // for its fill (the figures' version row), then finds nothing missing.
+    let txn = db.begin().await.context("starting the figures' fill")?;
+    store::figures::fill_missing(&txn)
         .await
         .context("computing the figures of Fabriques that have none")?;
+    txn.commit().await.context("committing the figures' fill")?;
     Ok(db)
 }
 

@@ -574,6 +574,8 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
         .filter(fp::Column::FabriqueId.eq(id))
         .exec(db)
         .await?;
+    // Its figures' row leaves the key rows it counts in while its keys are still known.
+    crate::figures::forget_fabrique(db, id).await?;
     Entity::delete_by_id(id).exec(db).await?;
     journal_fabrique(db, actor, "fabrique.deleted", &f).await
 }

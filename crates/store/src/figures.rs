@@ -1,5 +1,5 @@
 //! The pre-aggregated figures (`fabrique_figures`, `participation_figures`,
-//! `fabrique_area_figures`, `territory_figures`, `territory_key_figures`; see their
+//! `fabrique_area_figures`, `territory_figures`, `territory_key_figures`, `key_figures`; see their
 //! migrations): recomputed for each Fabrique a write touched, and for the territories of its
 //! participations, in the write's transaction, so that [`crate::stats`] sums one narrow row
 //! per Fabrique, participation, Fabrique and area, territory, or territory and key.
@@ -10,6 +10,12 @@
 //! [`fill_missing`], which computes the rows of every Fabrique and participation that has
 //! none. A row is always recomputed from the tables it counts, never
 //! adjusted by a delta, so a refresh cannot drift.
+//!
+//! The key rows (`key_figures`: one per status, year, theme and programme) sum the rows of
+//! the Fabriques of each key over the whole table, so they are the one exception: a refresh
+//! takes the Fabrique's old row away from the key rows it was counted in (its keys are copied
+//! into its row) and adds the new one, and a deleted Fabrique is taken away first
+//! ([`forget_fabrique`]). [`fill_missing`] builds them again from the Fabriques' rows.
 //!
 //! A territory's row counts the participations of every Fabrique, so two writes on different
 //! Fabriques may both recompute it: [`refresh_touched`] takes the figures' version row (a
@@ -246,6 +252,18 @@ struct Sql {
     /// Computes `territory_key_figures` from the rows of `src` (`accompanied_with_keys`), a
     /// CTE to put before it.
     insert_territory_keys: String,
+    /// The key rows one Fabrique counts in, from its `fabrique_figures` row: two CTEs (`me`,
+    /// its row; `mk`, its keys) to put after `WITH`; binds the Fabrique's id.
+    keys_of_one: String,
+    /// Adds (`+`) or takes away (`-`) the row of `me` to or from its key rows: a statement to
+    /// put after `keys_of_one`.
+    add_to_keys: String,
+    take_from_keys: String,
+    /// Creates the key rows of `mk` that do not exist yet, empty: a statement to put after
+    /// `keys_of_one`.
+    create_keys: String,
+    /// Computes every key row from `fabrique_figures`.
+    insert_all_keys: String,
     /// The bound-value placeholder.
     param: &'static str,
 }
@@ -283,13 +301,66 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
         }
         let held = SeminarStatus::Held.as_str();
         let adopted = RoadmapStatus::Adopted.as_str();
+        // The Fabrique's keys, copied with its counts.
+        let year = year_of_fabrique(backend).replace("\"fabriques\".", "f.");
+        let keys = [
+            ("status", "key_status", "CAST(NULL AS uuid)"),
+            ("theme", "key_theme", "CAST(NULL AS uuid)"),
+            ("year", "key_year", "CAST(NULL AS uuid)"),
+            ("programme", "NULL", "key_programme_id"),
+        ];
+        let adjust = |sign: &str| {
+            let mut set = vec![format!("fabriques = k.fabriques {sign} 1")];
+            set.extend(names.iter().map(|c| format!("{c} = k.{c} {sign} me.{c}")));
+            format!(
+                "UPDATE key_figures AS k SET {} FROM me, mk WHERE {KEY_MATCH}",
+                set.join(", ")
+            )
+        };
+        let sums: Vec<String> = names.iter().map(|c| format!("SUM({c})")).collect();
         Sql {
             insert_fabriques: format!(
-                "INSERT INTO fabrique_figures (fabrique_id, {}) SELECT f.id, {} FROM fabriques f {} \
+                "INSERT INTO fabrique_figures (fabrique_id, key_status, key_theme, key_programme_id, \
+                 key_year, {}) \
+                 SELECT f.id, f.status, f.theme, f.programme_id, {year}, {} FROM fabriques f {} \
                  WHERE f.id IN (SELECT id FROM target)",
                 names.join(", "),
                 values.join(", "),
                 joins.join(" ")
+            ),
+            keys_of_one: format!(
+                "me AS (SELECT * FROM fabrique_figures WHERE fabrique_id = {param}), \
+                 mk AS ({})",
+                keys
+                    .iter()
+                    .map(|(kind, key, programme)| format!(
+                        "SELECT '{kind}' AS key_kind, {key} AS key, {programme} AS programme_id \
+                         FROM me"
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
+            ),
+            add_to_keys: adjust("+"),
+            take_from_keys: adjust("-"),
+            create_keys: format!(
+                "INSERT INTO key_figures (key_kind, key, programme_id) \
+                 SELECT mk.key_kind, mk.key, mk.programme_id FROM mk \
+                 WHERE NOT EXISTS (SELECT 1 FROM key_figures k WHERE {KEY_MATCH})"
+            ),
+            insert_all_keys: format!(
+                "INSERT INTO key_figures (key_kind, key, programme_id, fabriques, {}) {}",
+                names.join(", "),
+                keys.iter()
+                    .map(|(kind, key, programme)| {
+                        let group = if *kind == "programme" { programme } else { key };
+                        format!(
+                            "SELECT '{kind}', {key}, {programme}, COUNT(*), {} \
+                             FROM fabrique_figures GROUP BY {group}",
+                            sums.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
             ),
             insert_participations: format!(
                 "INSERT INTO participation_figures (participation_id, fabrique_id, territory_id, status, \
@@ -360,6 +431,11 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
         }
     })
 }
+
+/// A key row `k` is the key `mk` (`IS NOT DISTINCT FROM`: a null theme, year or programme is
+/// a key of its own).
+const KEY_MATCH: &str = "k.key_kind = mk.key_kind AND k.key IS NOT DISTINCT FROM mk.key \
+     AND k.programme_id IS NOT DISTINCT FROM mk.programme_id";
 
 /// The placeholder of the bound value at `position` (from 1).
 fn placeholder(backend: DatabaseBackend, position: usize) -> String {
@@ -478,12 +554,7 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
         Some(id),
     )
     .await?;
-    run(
-        db,
-        format!("DELETE FROM fabrique_figures WHERE fabrique_id = {p}"),
-        Some(id),
-    )
-    .await?;
+    take_out(db, id).await?;
     run(
         db,
         format!("DELETE FROM fabrique_area_figures WHERE fabrique_id = {p}"),
@@ -499,6 +570,10 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
         Some(id),
     )
     .await?;
+    // Its key rows: those of its keys now, created if new, then its row added to them.
+    for text in [&s.create_keys, &s.add_to_keys] {
+        run(db, format!("WITH {} {text}", s.keys_of_one), Some(id)).await?;
+    }
     run(
         db,
         format!(
@@ -518,6 +593,40 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
     )
     .await?;
     refresh_territories(db, &before, Some(id)).await
+}
+
+/// Takes a Fabrique's row out of the figures: away from the key rows it was counted in (a key
+/// row left with no Fabrique goes), then deleted. Call it before the Fabrique itself is
+/// deleted: the key rows it counted in are known only from its row.
+pub async fn forget_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<()> {
+    // First: the lock the refreshes take (see the module), before any key row is touched.
+    bump_version(db).await?;
+    take_out(db, id).await
+}
+
+async fn take_out(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<()> {
+    let s = sql(db.get_database_backend());
+    run(
+        db,
+        format!("WITH {} {}", s.keys_of_one, s.take_from_keys),
+        Some(id),
+    )
+    .await?;
+    run(
+        db,
+        "DELETE FROM key_figures WHERE fabriques = 0".into(),
+        None,
+    )
+    .await?;
+    run(
+        db,
+        format!(
+            "DELETE FROM fabrique_figures WHERE fabrique_id = {}",
+            s.param
+        ),
+        Some(id),
+    )
+    .await
 }
 
 /// Recomputes the participation rows of one territory and its own row (its region,
@@ -580,7 +689,8 @@ pub async fn refresh_touched(db: &impl ConnectionTrait, actor: &Actor) -> StoreR
 
 /// Computes the rows of every Fabrique and participation that has none (after a seed, or on
 /// the first start after the migration that added the tables): one grouped pass over each
-/// table, however many Fabriques. Nothing to do costs one statement.
+/// table, however many Fabriques. Nothing to do costs one statement. Call it in a
+/// transaction: on PostgreSQL the statement timeout does not apply to the rest of it.
 pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
     let backend = db.get_database_backend();
     let missing = Statement::from_string(
@@ -595,6 +705,7 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
            (SELECT 1 FROM fabrique_area_figures x WHERE x.fabrique_id = p.fabrique_id)) \
          OR EXISTS (SELECT 1 FROM territory_figures t WHERE t.accompanied > 0 AND NOT EXISTS \
            (SELECT 1 FROM territory_key_figures x WHERE x.territory_id = t.territory_id)) \
+         OR (EXISTS (SELECT 1 FROM fabrique_figures) AND NOT EXISTS (SELECT 1 FROM key_figures)) \
          THEN 1 ELSE 0 END AS missing",
     );
     let any: i32 = match db.query_one_raw(missing).await? {
@@ -606,6 +717,9 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
     }
     bump_version(db).await?;
     if backend == DatabaseBackend::Postgres {
+        // Every row of 100,000 Fabriques takes longer than a request may (about a minute on
+        // two cores): the statement timeout is lifted for the rest of this transaction.
+        run(db, "SET LOCAL statement_timeout = 0".into(), None).await?;
         // A seed fills in the transaction that wrote its rows, before autovacuum has seen
         // them: without statistics the planner takes each table for empty and nests loops
         // over all of them (minutes at 10,000 Fabriques instead of a second).
@@ -613,7 +727,7 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
             db,
             "ANALYZE fabriques, participations, territories, seminars, roadmaps, \
              roadmap_actions, funding_lines, fabrique_figures, participation_figures, \
-             fabrique_area_figures, territory_figures, territory_key_figures"
+             fabrique_area_figures, territory_figures, territory_key_figures, key_figures"
                 .into(),
             None,
         )
@@ -640,7 +754,9 @@ pub async fn fill_missing(db: &impl ConnectionTrait) -> StoreResult<()> {
         None,
     )
     .await?;
-    // Every area's and every territory's row again, in one grouped pass each.
+    // Every key's, area's and territory's row again, in one grouped pass each.
+    run(db, "DELETE FROM key_figures".into(), None).await?;
+    run(db, s.insert_all_keys.clone(), None).await?;
     run(db, "DELETE FROM fabrique_area_figures".into(), None).await?;
     run(
         db,

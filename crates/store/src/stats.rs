@@ -7,8 +7,9 @@
 //!   callers whose rows do not depend on their own territory ([`FiguresTier`]): three
 //!   statements for the overview, two (one when grouping a selection on territories) for a
 //!   breakdown, whatever the number of seminars, roadmaps and actions. When the selection is
-//!   every Fabrique, the distinct territories come from one row per territory and a
-//!   territorial breakdown from one row per Fabrique and area;
+//!   every Fabrique, the overview and the breakdowns by status, year, theme and programme sum
+//!   one row per key (a handful, however many Fabriques), the distinct territories come from
+//!   one row per territory and a territorial breakdown from one row per Fabrique and area;
 //! - [`live_overview`] and [`live_breakdown`] aggregate the tables themselves, one statement
 //!   per figure: the figures of territory tokens, and the reference a test compares the
 //!   pre-aggregated ones with (every audience, filter and key, on both engines).
@@ -557,6 +558,36 @@ const PF: &str = "participation_figures";
 const TF: &str = "territory_figures";
 const FAF: &str = "fabrique_area_figures";
 const TKF: &str = "territory_key_figures";
+const KF: &str = "key_figures";
+
+/// The key rows of one kind (`status`, `year`, `theme`, `programme`): every Fabrique's
+/// `fabrique_figures` summed per key, with the Fabriques counted in `fabriques`.
+fn key_rows(kind: &str) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(Alias::new(KF))
+        .and_where(Expr::col((Alias::new(KF), Alias::new("key_kind"))).eq(kind));
+    q
+}
+
+/// The key of `key_rows(kind)`.
+fn key_of_rows(kind: &str) -> Expr {
+    let column = if kind == "programme" {
+        "programme_id"
+    } else {
+        "key"
+    };
+    Expr::col((Alias::new(KF), Alias::new(column)))
+}
+
+/// The kind of the key rows of a breakdown that is not territorial.
+fn key_kind(by: BreakdownBy) -> &'static str {
+    match by {
+        BreakdownBy::Year => "year",
+        BreakdownBy::Theme => "theme",
+        BreakdownBy::Status => "status",
+        _ => "programme",
+    }
+}
 
 /// `SUM` of these pre-aggregated columns of `table`, as a bigint (0 over no row).
 fn sum_of(table: &str, columns: &[String]) -> Expr {
@@ -685,13 +716,24 @@ pub async fn overview(
     } else {
         Vec::new()
     };
-    let mut q = fabriques_with_figures(access, f);
-    q.column((fabrique::Entity, fabrique::Column::Status))
-        .expr_as(
-            Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
-            Alias::new("n"),
-        )
-        .group_by_col((fabrique::Entity, fabrique::Column::Status));
+    let every = every_fabrique(access, f);
+    // Every Fabrique: its status rows; a selection: its Fabriques' rows, grouped on status.
+    let (mut q, table) = if every {
+        let mut q = key_rows("status");
+        q.expr_as(key_of_rows("status"), Alias::new("status"))
+            .expr_as(sum_of(KF, &["fabriques".into()]), Alias::new("n"))
+            .add_group_by([key_of_rows("status")]);
+        (q, KF)
+    } else {
+        let mut q = fabriques_with_figures(access, f);
+        q.column((fabrique::Entity, fabrique::Column::Status))
+            .expr_as(
+                Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
+                Alias::new("n"),
+            )
+            .group_by_col((fabrique::Entity, fabrique::Column::Status));
+        (q, FF)
+    };
     let summed = cols
         .participations
         .iter()
@@ -700,7 +742,10 @@ pub async fn overview(
         .chain([&cols.roadmaps_adopted, &cols.roadmap_actions])
         .chain(funding_kinds.iter().map(|(_, c)| c));
     for c in summed {
-        q.expr_as(sum_of(FF, std::slice::from_ref(c)), Alias::new(c.as_str()));
+        q.expr_as(
+            sum_of(table, std::slice::from_ref(c)),
+            Alias::new(c.as_str()),
+        );
     }
     let rows = db.query_all(&q).await?;
 
@@ -742,7 +787,7 @@ pub async fn overview(
         }
     }
 
-    let territories: Option<i64> = if every_fabrique(access, f) {
+    let territories: Option<i64> = if every {
         // Every Fabrique: one row per territory, its accompanied participations counted.
         let mut q = Query::select();
         q.from(Alias::new(TF))
@@ -928,19 +973,30 @@ pub async fn breakdown(
         }
     } else {
         let k = key(by, db.get_database_backend());
-        let mut q = fabriques_with_figures(access, f);
-        q.expr_as(k.clone(), Alias::new("k"))
+        // Every Fabrique: the rows of its keys; a selection: its Fabriques' rows, grouped.
+        let (mut q, table) = if every {
+            let kind = key_kind(by);
+            let mut q = key_rows(kind);
+            q.expr_as(key_of_rows(kind), Alias::new("k"))
+                .expr_as(sum_of(KF, &["fabriques".into()]), Alias::new("fabriques"))
+                .add_group_by([key_of_rows(kind)]);
+            (q, KF)
+        } else {
+            let mut q = fabriques_with_figures(access, f);
+            q.expr_as(k.clone(), Alias::new("k"))
+                .expr_as(
+                    Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
+                    Alias::new("fabriques"),
+                )
+                .add_group_by([k.clone()]);
+            (q, FF)
+        };
+        q.expr_as(sum_of(table, &participations), Alias::new("participations"))
+            .expr_as(sum_of(table, &cols.held()), Alias::new("seminars"))
             .expr_as(
-                Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
-                Alias::new("fabriques"),
-            )
-            .expr_as(sum_of(FF, &participations), Alias::new("participations"))
-            .expr_as(sum_of(FF, &cols.held()), Alias::new("seminars"))
-            .expr_as(
-                sum_of(FF, std::slice::from_ref(&cols.roadmaps_adopted)),
+                sum_of(table, std::slice::from_ref(&cols.roadmaps_adopted)),
                 Alias::new("roadmaps"),
-            )
-            .add_group_by([k.clone()]);
+            );
         let figures = [
             (0, "fabriques"),
             (1, "participations"),
@@ -953,11 +1009,11 @@ pub async fn breakdown(
         let mut q = Query::select();
         if every {
             let tkf = |c: &str| Expr::col((Alias::new(TKF), Alias::new(c)));
-            let (kind, key) = match by {
-                BreakdownBy::Year => ("year", "key"),
-                BreakdownBy::Theme => ("theme", "key"),
-                BreakdownBy::Status => ("status", "key"),
-                _ => ("programme", "programme_id"),
+            let kind = key_kind(by);
+            let key = if by == BreakdownBy::Programme {
+                "programme_id"
+            } else {
+                "key"
             };
             q.from(Alias::new(TKF))
                 .expr_as(tkf(key), Alias::new("k"))

@@ -733,11 +733,56 @@ async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
         .await;
     assert_eq!(moved.status, 200, "{}", moved.body);
     compare_all(&app.db, &audiences, &filters, "after the move").await;
+    // The key rows (every Fabrique by status, year, theme, programme) follow a Fabrique's
+    // keys: a draft with a theme and a year of its own, cancelled (its status row moves, the
+    // draft row it left may go); a draft deleted (its key rows lose it, one of its own goes).
+    let lone = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Seule", "theme": "Un thème à elle", "planned_start": "2031-01-05"}),
+        )
+        .await;
+    assert_eq!(lone.status, 201, "{}", lone.body);
+    let lone = lone.id();
+    let r = app
+        .post(
+            &format!("/api/v1/fabriques/{lone}/transitions"),
+            json!({"action": "cancel", "reason": "doublon"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "cancelled", "{}", r.body);
+    let gone = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Éphémère", "theme": "Un thème éphémère", "planned_start": "2032-02-01"}),
+        )
+        .await;
+    assert_eq!(gone.status, 201, "{}", gone.body);
+    compare_all(&app.db, &audiences, &filters, "after the new drafts").await;
+    let r = app
+        .raw(
+            Method::DELETE,
+            &format!("/api/v1/fabriques/{}", gone.id()),
+            Some(&app.admin.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let keys = stats::breakdown(&app.db, &audiences[0].1, &filters[0], BreakdownBy::Theme)
+        .await
+        .unwrap();
+    assert!(
+        keys.groups
+            .iter()
+            .all(|g| g.key.as_deref() != Some("Un thème éphémère")),
+        "{keys:?}"
+    );
+    compare_all(&app.db, &audiences, &filters, "after the deletion").await;
     // The figures are not trivially empty.
     let all = stats::overview(&app.db, &audiences[0].1, &filters[0])
         .await
         .unwrap();
-    assert!(all.fabriques == 40 && all.roadmap_actions > 0 && all.territories_accompanied > 0);
+    assert!(all.fabriques == 41 && all.roadmap_actions > 0 && all.territories_accompanied > 0);
     let region = stats::breakdown(&app.db, &audiences[0].1, &filters[0], BreakdownBy::Region)
         .await
         .unwrap();
