@@ -233,7 +233,10 @@ pub fn rows(
     match dataset {
         Dataset::Fabriques => pages(
             db,
-            fabrique::Entity::find().filter(fabrique::Column::Id.in_subquery(ids)),
+            // The selection's own condition, not `id IN (selection)`: PostgreSQL merge-joined
+            // each keyset page with the selection from its start (quadratic: over 2 s for
+            // 100,000 Fabriques).
+            fabrique::Entity::find().filter(crate::fabriques::filtered(&access, filter)),
             fabrique::Column::Id,
             |m: &fabrique::Model| m.id,
             |m| {
