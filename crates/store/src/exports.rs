@@ -14,8 +14,8 @@ use entity::{fabrique, funding_line, participation, roadmap, roadmap_action, sem
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -212,6 +212,21 @@ fn time(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
     cell(&t.map(|t| t.to_rfc3339()))
 }
 
+/// "Its Fabrique is one of the selected ones", for a table that refers to Fabriques by
+/// `fk`: nothing to check when the selection is every Fabrique (no filter, and a caller who
+/// sees them all), so that no row costs a probe of its Fabrique.
+fn selection<T, C>(fk: (T, C), ids: &sea_orm::sea_query::SelectStatement, every: bool) -> Condition
+where
+    T: sea_orm::sea_query::IntoIden,
+    C: sea_orm::sea_query::IntoIden,
+{
+    if every {
+        Condition::all()
+    } else {
+        Condition::all().add(of_selected(fk, ids))
+    }
+}
+
 #[derive(Debug, FromQueryResult)]
 struct ActionRow {
     #[sea_orm(nested)]
@@ -229,6 +244,7 @@ pub fn rows(
     filter: &FabriqueFilter,
 ) -> Rows {
     let ids = crate::fabriques::selected_ids(access, filter);
+    let every = crate::fabriques::filtered(access, filter).is_empty();
     let access = access.clone();
     match dataset {
         Dataset::Fabriques => pages(
@@ -258,9 +274,10 @@ pub fn rows(
         Dataset::Participations => pages(
             db,
             participation::Entity::find()
-                .filter(of_selected(
+                .filter(selection(
                     (participation::Entity, participation::Column::FabriqueId),
                     &ids,
+                    every,
                 ))
                 .filter(crate::access::participations(&access)),
             participation::Column::Id,
@@ -292,9 +309,10 @@ pub fn rows(
         Dataset::Seminars => pages(
             db,
             seminar::Entity::find()
-                .filter(of_selected(
+                .filter(selection(
                     (seminar::Entity, seminar::Column::FabriqueId),
                     &ids,
+                    every,
                 ))
                 .filter(crate::access::seminars(&access)),
             seminar::Column::Id,
@@ -348,9 +366,10 @@ pub fn rows(
                         Expr::col((roadmap_action::Entity, roadmap_action::Column::RoadmapId))
                             .in_subquery(roadmaps),
                     )
-                    .filter(of_selected(
+                    .filter(selection(
                         (participation::Entity, participation::Column::FabriqueId),
                         &ids,
+                        every,
                     )),
                 roadmap_action::Column::Id,
                 |r: &ActionRow| r.a.id,
@@ -398,9 +417,10 @@ pub fn rows(
         Dataset::FundingLines => pages(
             db,
             funding_line::Entity::find()
-                .filter(of_selected(
+                .filter(selection(
                     (funding_line::Entity, funding_line::Column::FabriqueId),
                     &ids,
+                    every,
                 ))
                 .filter(crate::access::funding(
                     &access,
