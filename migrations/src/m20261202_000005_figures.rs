@@ -54,7 +54,7 @@ enum Participations {
 }
 
 /// The counting columns of `fabrique_figures`.
-const COUNTS: &[&str] = &[
+pub(crate) const COUNTS: &[&str] = &[
     "p_applied",
     "p_accepted",
     "p_rejected",
@@ -81,7 +81,7 @@ const COUNTS: &[&str] = &[
     "act_acc_adopted",
 ];
 
-const AMOUNTS: &[&str] = &["fund_anct", "fund_co_funding"];
+pub(crate) const AMOUNTS: &[&str] = &["fund_anct", "fund_co_funding"];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

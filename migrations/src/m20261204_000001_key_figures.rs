@@ -12,6 +12,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::m20261202_000005_figures::{AMOUNTS, COUNTS};
+
 #[derive(DeriveIden)]
 enum FabriqueFigures {
     Table,
@@ -29,36 +31,6 @@ enum KeyFigures {
     ProgrammeId,
     Fabriques,
 }
-
-/// The summed columns: those of `fabrique_figures`.
-const SUMS: &[&str] = &[
-    "p_applied",
-    "p_accepted",
-    "p_rejected",
-    "p_active",
-    "p_completed",
-    "p_withdrawn",
-    "s_local_planned",
-    "s_local_held",
-    "s_local_cancelled",
-    "s_intersite_planned",
-    "s_intersite_held",
-    "s_intersite_cancelled",
-    "sa_local_planned",
-    "sa_local_held",
-    "sa_local_cancelled",
-    "sa_intersite_planned",
-    "sa_intersite_held",
-    "sa_intersite_cancelled",
-    "r_adopted",
-    "ra_adopted",
-    "act_all_all",
-    "act_all_adopted",
-    "act_acc_all",
-    "act_acc_adopted",
-    "fund_anct",
-    "fund_co_funding",
-];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -95,7 +67,8 @@ impl MigrationTrait for Migration {
             .col(string_len_null(KeyFigures::Key, 300))
             .col(uuid_null(KeyFigures::ProgrammeId))
             .col(big_integer(KeyFigures::Fabriques).default(0));
-        for c in SUMS {
+        // The summed columns: those of `fabrique_figures`.
+        for c in COUNTS.iter().chain(AMOUNTS) {
             t.col(big_integer(Alias::new(*c)).default(0));
         }
         m.create_table(t.to_owned()).await?;

@@ -244,7 +244,7 @@ pub fn rows(
     filter: &FabriqueFilter,
 ) -> Rows {
     let ids = crate::fabriques::selected_ids(access, filter);
-    let every = crate::fabriques::filtered(access, filter).is_empty();
+    let every = crate::stats::every_fabrique(access, filter);
     let access = access.clone();
     match dataset {
         Dataset::Fabriques => pages(

@@ -252,15 +252,11 @@ struct Sql {
     /// Computes `territory_key_figures` from the rows of `src` (`accompanied_with_keys`), a
     /// CTE to put before it.
     insert_territory_keys: String,
-    /// The key rows one Fabrique counts in, from its `fabrique_figures` row: two CTEs (`me`,
-    /// its row; `mk`, its keys) to put after `WITH`; binds the Fabrique's id.
-    keys_of_one: String,
-    /// Adds (`+`) or takes away (`-`) the row of `me` to or from its key rows: a statement to
-    /// put after `keys_of_one`.
+    /// Adds (`+`) or takes away (`-`) one Fabrique's `fabrique_figures` row to or from the key
+    /// rows it counts in; binds the Fabrique's id.
     add_to_keys: String,
     take_from_keys: String,
-    /// Creates the key rows of `mk` that do not exist yet, empty: a statement to put after
-    /// `keys_of_one`.
+    /// Creates the key rows of one Fabrique that do not exist yet, empty; binds its id.
     create_keys: String,
     /// Computes every key row from `fabrique_figures`.
     insert_all_keys: String,
@@ -309,11 +305,23 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
             ("year", "key_year", "CAST(NULL AS uuid)"),
             ("programme", "NULL", "key_programme_id"),
         ];
+        // The key rows one Fabrique counts in, from its row: `me`, its row; `mk`, its keys.
+        let keys_of_one = format!(
+            "WITH me AS (SELECT * FROM fabrique_figures WHERE fabrique_id = {param}), \
+             mk AS ({})",
+            keys.iter()
+                .map(|(kind, key, programme)| format!(
+                    "SELECT '{kind}' AS key_kind, {key} AS key, {programme} AS programme_id \
+                     FROM me"
+                ))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")
+        );
         let adjust = |sign: &str| {
             let mut set = vec![format!("fabriques = k.fabriques {sign} 1")];
             set.extend(names.iter().map(|c| format!("{c} = k.{c} {sign} me.{c}")));
             format!(
-                "UPDATE key_figures AS k SET {} FROM me, mk WHERE {KEY_MATCH}",
+                "{keys_of_one} UPDATE key_figures AS k SET {} FROM me, mk WHERE {KEY_MATCH}",
                 set.join(", ")
             )
         };
@@ -328,22 +336,10 @@ fn sql(backend: DatabaseBackend) -> &'static Sql {
                 values.join(", "),
                 joins.join(" ")
             ),
-            keys_of_one: format!(
-                "me AS (SELECT * FROM fabrique_figures WHERE fabrique_id = {param}), \
-                 mk AS ({})",
-                keys
-                    .iter()
-                    .map(|(kind, key, programme)| format!(
-                        "SELECT '{kind}' AS key_kind, {key} AS key, {programme} AS programme_id \
-                         FROM me"
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(" UNION ALL ")
-            ),
             add_to_keys: adjust("+"),
             take_from_keys: adjust("-"),
             create_keys: format!(
-                "INSERT INTO key_figures (key_kind, key, programme_id) \
+                "{keys_of_one} INSERT INTO key_figures (key_kind, key, programme_id) \
                  SELECT mk.key_kind, mk.key, mk.programme_id FROM mk \
                  WHERE NOT EXISTS (SELECT 1 FROM key_figures k WHERE {KEY_MATCH})"
             ),
@@ -572,7 +568,7 @@ pub async fn refresh_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResul
     .await?;
     // Its key rows: those of its keys now, created if new, then its row added to them.
     for text in [&s.create_keys, &s.add_to_keys] {
-        run(db, format!("WITH {} {text}", s.keys_of_one), Some(id)).await?;
+        run(db, text.clone(), Some(id)).await?;
     }
     run(
         db,
@@ -606,12 +602,7 @@ pub async fn forget_fabrique(db: &impl ConnectionTrait, id: Uuid) -> StoreResult
 
 async fn take_out(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<()> {
     let s = sql(db.get_database_backend());
-    run(
-        db,
-        format!("WITH {} {}", s.keys_of_one, s.take_from_keys),
-        Some(id),
-    )
-    .await?;
+    run(db, s.take_from_keys.clone(), Some(id)).await?;
     run(
         db,
         "DELETE FROM key_figures WHERE fabriques = 0".into(),

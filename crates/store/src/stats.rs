@@ -569,14 +569,47 @@ fn key_rows(kind: &str) -> SelectStatement {
     q
 }
 
-/// The key of `key_rows(kind)`.
-fn key_of_rows(kind: &str) -> Expr {
-    let column = if kind == "programme" {
+/// The column that holds the key of a key kind, in `key_figures` and `territory_key_figures`.
+fn key_column(kind: &str) -> &'static str {
+    if kind == "programme" {
         "programme_id"
     } else {
         "key"
-    };
-    Expr::col((Alias::new(KF), Alias::new(column)))
+    }
+}
+
+/// The key of `key_rows(kind)`.
+fn key_of_rows(kind: &str) -> Expr {
+    Expr::col((Alias::new(KF), Alias::new(key_column(kind))))
+}
+
+/// The pre-aggregated rows of the selection grouped on a key (`k`), with the Fabriques of each
+/// group counted as `count`: for every Fabrique, the key rows of `kind`; for a selection, its
+/// Fabriques' rows grouped on `key`. Gives the statement and the table to sum columns of.
+fn grouped_figures(
+    access: &Access,
+    f: &FabriqueFilter,
+    every: bool,
+    kind: &str,
+    key: Expr,
+    count: &str,
+) -> (SelectStatement, &'static str) {
+    if every {
+        let mut q = key_rows(kind);
+        q.expr_as(key_of_rows(kind), Alias::new("k"))
+            .expr_as(sum_of(KF, &["fabriques".into()]), Alias::new(count))
+            .add_group_by([key_of_rows(kind)]);
+        (q, KF)
+    } else {
+        let mut q = fabriques_with_figures(access, f);
+        q.expr_as(key.clone(), Alias::new("k"))
+            .expr_as(
+                Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
+                Alias::new(count),
+            )
+            .add_group_by([key]);
+        (q, FF)
+    }
 }
 
 /// The kind of the key rows of a breakdown that is not territorial.
@@ -674,7 +707,7 @@ fn fabriques_with_figures(access: &Access, f: &FabriqueFilter) -> SelectStatemen
 /// Whether the selection is every Fabrique: no filter, and a caller who sees them all. The
 /// figures of such a selection read their tables (or the rows per territory, area and key)
 /// without joining `fabriques`.
-fn every_fabrique(access: &Access, f: &FabriqueFilter) -> bool {
+pub(crate) fn every_fabrique(access: &Access, f: &FabriqueFilter) -> bool {
     crate::fabriques::filtered(access, f).is_empty()
 }
 
@@ -717,23 +750,14 @@ pub async fn overview(
         Vec::new()
     };
     let every = every_fabrique(access, f);
-    // Every Fabrique: its status rows; a selection: its Fabriques' rows, grouped on status.
-    let (mut q, table) = if every {
-        let mut q = key_rows("status");
-        q.expr_as(key_of_rows("status"), Alias::new("status"))
-            .expr_as(sum_of(KF, &["fabriques".into()]), Alias::new("n"))
-            .add_group_by([key_of_rows("status")]);
-        (q, KF)
-    } else {
-        let mut q = fabriques_with_figures(access, f);
-        q.column((fabrique::Entity, fabrique::Column::Status))
-            .expr_as(
-                Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
-                Alias::new("n"),
-            )
-            .group_by_col((fabrique::Entity, fabrique::Column::Status));
-        (q, FF)
-    };
+    let (mut q, table) = grouped_figures(
+        access,
+        f,
+        every,
+        key_kind(BreakdownBy::Status),
+        key(BreakdownBy::Status, db.get_database_backend()),
+        "n",
+    );
     let summed = cols
         .participations
         .iter()
@@ -752,7 +776,7 @@ pub async fn overview(
     let mut sums: HashMap<&str, i64> = HashMap::new();
     let mut fabriques_by_status = BTreeMap::new();
     for r in &rows {
-        let status: String = r.try_get("", "status")?;
+        let status: String = r.try_get("", "k")?;
         fabriques_by_status.insert(status, r.try_get::<i64>("", "n")?);
         for c in cols
             .participations
@@ -973,24 +997,8 @@ pub async fn breakdown(
         }
     } else {
         let k = key(by, db.get_database_backend());
-        // Every Fabrique: the rows of its keys; a selection: its Fabriques' rows, grouped.
-        let (mut q, table) = if every {
-            let kind = key_kind(by);
-            let mut q = key_rows(kind);
-            q.expr_as(key_of_rows(kind), Alias::new("k"))
-                .expr_as(sum_of(KF, &["fabriques".into()]), Alias::new("fabriques"))
-                .add_group_by([key_of_rows(kind)]);
-            (q, KF)
-        } else {
-            let mut q = fabriques_with_figures(access, f);
-            q.expr_as(k.clone(), Alias::new("k"))
-                .expr_as(
-                    Expr::col((fabrique::Entity, fabrique::Column::Id)).count(),
-                    Alias::new("fabriques"),
-                )
-                .add_group_by([k.clone()]);
-            (q, FF)
-        };
+        let (mut q, table) =
+            grouped_figures(access, f, every, key_kind(by), k.clone(), "fabriques");
         q.expr_as(sum_of(table, &participations), Alias::new("participations"))
             .expr_as(sum_of(table, &cols.held()), Alias::new("seminars"))
             .expr_as(
@@ -1010,11 +1018,7 @@ pub async fn breakdown(
         if every {
             let tkf = |c: &str| Expr::col((Alias::new(TKF), Alias::new(c)));
             let kind = key_kind(by);
-            let key = if by == BreakdownBy::Programme {
-                "programme_id"
-            } else {
-                "key"
-            };
+            let key = key_column(kind);
             q.from(Alias::new(TKF))
                 .expr_as(tkf(key), Alias::new("k"))
                 .expr_as(Expr::cust("COUNT(*)"), Alias::new("territories"))
