@@ -1,7 +1,8 @@
 //! Fabriques prospectives: the selection every list, figure, export and map shares, reads in
-//! two statements (the rows with their programme, then their partners with their
-//! organizations), and the writes with their rules.
+//! one statement (the rows with their programme and their partners with their organizations),
+//! and the writes with their rules.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -17,10 +18,10 @@ use entity::fabrique::{ActiveModel, Column, Entity, Model};
 use entity::{fabrique_partner as fp, organization as org, participation as part, programme};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QuerySelect, Select, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -84,12 +85,101 @@ pub fn status_of(m: &Model) -> StoreResult<FabriqueStatus> {
     decode("fabriques", "status", &m.status)
 }
 
-/// A Fabrique row with its programme's name.
+/// A Fabrique row with its programme's name and its partners (a JSON array, see
+/// [`with_partners`]).
 #[derive(Debug, FromQueryResult)]
 struct Row {
     #[sea_orm(nested)]
     f: Model,
     programme_name: Option<String>,
+    partners: Option<String>,
+}
+
+/// The partners of each row as one JSON array of `{id, role, name, acronym, kind}` (one per
+/// role, `NULL` or `[]` when none), read by a correlated subquery: a page or a GET is one
+/// statement, and no partner row travels (nor is decoded) on its own. SQLite keeps UUIDs as
+/// 16-byte blobs, which JSON cannot hold: they travel as hex.
+fn with_partners(q: Select<Entity>, backend: DbBackend) -> Select<Entity> {
+    const POSTGRES: &str = "(SELECT json_agg(json_build_object('id', fp.organization_id, \
+        'role', fp.role, 'name', o.name, 'acronym', o.acronym, 'kind', o.kind))::text \
+        FROM fabrique_partners fp JOIN organizations o ON o.id = fp.organization_id \
+        WHERE fp.fabrique_id = \"fabriques\".\"id\")";
+    const SQLITE: &str = "(SELECT json_group_array(json_object('id', hex(fp.organization_id), \
+        'role', fp.role, 'name', o.name, 'acronym', o.acronym, 'kind', o.kind)) \
+        FROM fabrique_partners fp JOIN organizations o ON o.id = fp.organization_id \
+        WHERE fp.fabrique_id = \"fabriques\".\"id\")";
+    let sql = match backend {
+        DbBackend::Postgres => POSTGRES,
+        _ => SQLITE,
+    };
+    q.expr_as(Expr::cust(sql), "partners")
+}
+
+/// One partner role of a Fabrique as [`with_partners`] gives it.
+#[derive(Deserialize)]
+struct PartnerCell<'a> {
+    id: Uuid,
+    #[serde(borrow)]
+    role: Cow<'a, str>,
+    name: String,
+    acronym: Option<String>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+}
+
+/// The partners in [`with_partners`]'s JSON, grouped and ordered as [`partners_of`] does.
+fn partners_in(json: Option<&str>) -> StoreResult<Vec<Partner>> {
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let cells: Vec<PartnerCell> = serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, json, "the partners of a Fabrique read back unreadable");
+        StoreError::Corrupt {
+            table: "fabrique_partners",
+            column: "(partners of a Fabrique)",
+            value: json.to_owned(),
+        }
+    })?;
+    let mut list = Vec::new();
+    for c in cells {
+        add_role(&mut list, c.id, &c.role, c.name, c.acronym, &c.kind)?;
+    }
+    sort_partners(&mut list);
+    Ok(list)
+}
+
+/// Adds one role of an organization to `list` (its entry made on its first role).
+fn add_role(
+    list: &mut Vec<Partner>,
+    organization_id: Uuid,
+    role: &str,
+    name: String,
+    acronym: Option<String>,
+    kind: &str,
+) -> StoreResult<()> {
+    let role: PartnerRole = decode("fabrique_partners", "role", role)?;
+    match list
+        .iter_mut()
+        .find(|p| p.organization_id == organization_id)
+    {
+        Some(p) => p.roles.push(role),
+        None => list.push(Partner {
+            organization_id,
+            kind: decode("organizations", "kind", kind)?,
+            name,
+            acronym,
+            roles: vec![role],
+        }),
+    }
+    Ok(())
+}
+
+/// Roles in their order, partners by their roles then name.
+fn sort_partners(list: &mut [Partner]) {
+    for p in list.iter_mut() {
+        p.roles.sort();
+    }
+    list.sort_by(|a, b| a.roles.cmp(&b.roles).then(a.name.cmp(&b.name)));
 }
 
 fn with_programme() -> Select<Entity> {
@@ -104,7 +194,8 @@ fn with_programme() -> Select<Entity> {
         .column_as(programme::Column::Name, "programme_name")
 }
 
-fn view(row: Row, partners: Vec<Partner>) -> StoreResult<Fabrique> {
+fn view(row: Row) -> StoreResult<Fabrique> {
+    let partners = partners_in(row.partners.as_deref())?;
     let m = row.f;
     Ok(Fabrique {
         status: status_of(&m)?,
@@ -167,27 +258,11 @@ pub async fn partners_of(
         .all(db)
         .await?;
     for r in rows {
-        let role: PartnerRole = decode("fabrique_partners", "role", &r.role)?;
         let list = out.entry(r.fabrique_id).or_default();
-        match list
-            .iter_mut()
-            .find(|p| p.organization_id == r.organization_id)
-        {
-            Some(p) => {
-                p.roles.push(role);
-                p.roles.sort();
-            }
-            None => list.push(Partner {
-                organization_id: r.organization_id,
-                kind: decode("organizations", "kind", &r.kind)?,
-                name: r.name,
-                acronym: r.acronym,
-                roles: vec![role],
-            }),
-        }
+        add_role(list, r.organization_id, &r.role, r.name, r.acronym, &r.kind)?;
     }
     for list in out.values_mut() {
-        list.sort_by(|a, b| a.roles.cmp(&b.roles).then(a.name.cmp(&b.name)));
+        sort_partners(list);
     }
     Ok(out)
 }
@@ -285,8 +360,8 @@ pub fn selected_ids(access: &Access, f: &FabriqueFilter) -> SelectStatement {
     q
 }
 
-/// A page of Fabriques: the rows with their programme, the count if asked, then the
-/// partners of the page (at most three statements, whatever the page size).
+/// A page of Fabriques: the rows with their programme and partners, and the count if asked
+/// (at most two statements, whatever the page size).
 pub async fn list(
     db: &impl ConnectionTrait,
     access: &Access,
@@ -300,9 +375,11 @@ pub async fn list(
     };
     let q = with_programme().filter(filtered(access, f));
     let sort_key = p.sort.key;
-    let page = page::fetch(
+    let backend = db.get_database_backend();
+    let page = page::fetch_shaped(
         db,
         q,
+        |q| with_partners(q, backend),
         Column::Id,
         key,
         p,
@@ -315,12 +392,7 @@ pub async fn list(
         |r| r.f.id,
     )
     .await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|r| r.f.id).collect();
-    let mut partners = partners_of(db, &ids).await?;
-    page.try_map(|r| {
-        let p = partners.remove(&r.f.id).unwrap_or_default();
-        view(r, p)
-    })
+    page.try_map(view)
 }
 
 /// The Fabrique row if the caller may know it exists (one statement).
@@ -361,9 +433,9 @@ pub(crate) fn check_visible(
     }
 }
 
-/// One Fabrique in two statements: the row with its programme, then its partners.
+/// One Fabrique in one statement: the row with its programme and partners.
 pub async fn get(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreResult<Fabrique> {
-    let row = with_programme()
+    let row = with_partners(with_programme(), db.get_database_backend())
         .filter(Column::Id.eq(id))
         .into_model::<Row>()
         .one(db)
@@ -372,11 +444,7 @@ pub async fn get(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreR
     if !access.sees_fabrique(status_of(&row.f)?) {
         return Err(not_found());
     }
-    let partners = partners_of(db, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    view(row, partners)
+    view(row)
 }
 
 /// The whole Fabrique, whoever asks (for the journal).

@@ -118,13 +118,35 @@ where
     E::Column: ColumnTrait,
     M: FromQueryResult + Send + Sync,
 {
+    fetch_shaped(db, q, |q| q, id, key, page, key_of, id_of).await
+}
+
+/// [`fetch`], the page's rows read with the columns `shape` adds to `q` (columns the count
+/// does not need, such as a correlated subquery per row).
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch_shaped<E, M, K>(
+    db: &impl ConnectionTrait,
+    q: Select<E>,
+    shape: impl FnOnce(Select<E>) -> Select<E>,
+    id: E::Column,
+    key: KeyColumn<E::Column>,
+    page: &PageRequest<K>,
+    key_of: impl Fn(&M) -> Option<CursorKey>,
+    id_of: impl Fn(&M) -> Uuid,
+) -> StoreResult<Page<M>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    E::Column: ColumnTrait,
+    M: FromQueryResult + Send + Sync,
+{
     let total = if page.count {
         Some(q.clone().count(db).await?)
     } else {
         None
     };
     let limit = u64::from(page.limit);
-    let q = order(q, id, key, page.sort.descending, page.after.as_ref())?;
+    let q = order(shape(q), id, key, page.sort.descending, page.after.as_ref())?;
     let mut items = q.limit(limit + 1).into_model::<M>().all(db).await?;
     let next = if items.len() as u64 > limit {
         items.truncate(page.limit as usize);

@@ -15,6 +15,7 @@ both_engines!(
     cancelling_withdraws_active_participations_and_needs_a_reason,
     public_reads_hide_drafts_and_personal_data,
     a_territory_token_applies_and_withdraws_only_for_itself,
+    partners_read_back_whole_on_every_read_path,
 );
 
 async fn territories(app: &TestApp, n: usize) -> Vec<String> {
@@ -463,4 +464,72 @@ async fn a_territory_token_applies_and_withdraws_only_for_itself(app: TestApp) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "withdrawn");
+}
+
+/// A Fabrique and its list page carry its partners in the same statement as the row (a JSON
+/// aggregate built by the database): the same partners, roles, names and order as the
+/// partners' own endpoint, whatever characters the names hold and however many roles.
+async fn partners_read_back_whole_on_every_read_path(app: TestApp) {
+    let (f, _anct) = app.ready_fabrique(4, 8).await;
+    let tricky = app
+        .org(
+            "Cerema \"Méditerranée\" \\ Côte d'Azur 🌊",
+            "public_operator",
+        )
+        .await;
+    let plain = app.org("Banque des Territoires", "funder").await;
+    for (org, roles) in [
+        (&tricky, json!(["co_funder", "co_animator"])),
+        (&plain, json!(["co_funder"])),
+    ] {
+        let r = app
+            .raw(
+                Method::PUT,
+                &format!("/api/v1/fabriques/{f}/partners/{org}"),
+                Some(&app.admin),
+                Some(json!({ "roles": roles })),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // One without partners beside it, on the same page.
+    let bare = app
+        .post(
+            "/api/v1/fabriques",
+            json!({"title": "Sans partenaires", "min_territories": 4, "max_territories": 8}),
+        )
+        .await;
+    assert_eq!(bare.status, 201, "{}", bare.body);
+    assert_eq!(bare.body["partners"], json!([]), "{}", bare.body);
+
+    let own = app.get(&format!("/api/v1/fabriques/{f}/partners")).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let expected = own.body["items"].clone();
+    assert_eq!(expected.as_array().unwrap().len(), 3, "{expected}");
+    let with_two = expected
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["organization_id"] == json!(tricky))
+        .unwrap_or_else(|| panic!("{expected}"));
+    assert_eq!(
+        with_two["name"],
+        json!("Cerema \"Méditerranée\" \\ Côte d'Azur 🌊")
+    );
+    assert_eq!(with_two["roles"].as_array().unwrap().len(), 2, "{with_two}");
+
+    let one = app.get(&format!("/api/v1/fabriques/{f}")).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.body["partners"], expected);
+    let page = app.get("/api/v1/fabriques?limit=50").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let items = page.body["items"].as_array().unwrap();
+    let item = |id: &str| {
+        items
+            .iter()
+            .find(|i| i["id"] == json!(id))
+            .unwrap_or_else(|| panic!("{id} not in {}", page.body))
+    };
+    assert_eq!(item(&f)["partners"], expected);
+    assert_eq!(item(&bare.id())["partners"], json!([]));
 }
