@@ -232,6 +232,18 @@ fn write_or_print(output: Option<PathBuf>, text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Hands back to the system the heap the start-up freed (migrations, the reference geography,
+/// the figures' fill, the OpenAPI document): glibc keeps freed memory for reuse, and an idle
+/// instance would hold it for ever.
+#[allow(unsafe_code)]
+fn release_start_up_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -351,6 +363,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     init_logs(settings.log_format);
     actix_web::rt::System::new().block_on(async move {
         let app = crate::Application::build(&settings).await?;
+        release_start_up_memory();
         tracing::info!(bind = %settings.bind, database = %crate::db::redact(&settings.db.url()), "fabriques listening; Swagger UI at /swagger-ui/");
         app.run_until_stopped().await?;
         Ok(())
