@@ -82,13 +82,21 @@ pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn write_rows(separator: u8, rows: &[Vec<String>]) -> Result<Bytes, ApiError> {
+    let size: usize = rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.len() + 3).sum::<usize>() + 2)
+        .sum();
     let mut w = csv::WriterBuilder::new()
         .delimiter(separator)
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(Vec::with_capacity(size));
+    let failed = |e: csv::Error| ApiError::Internal(e.into());
     for r in rows {
-        w.write_record(r.iter().map(|c| neutralised(c).into_owned()))
-            .map_err(|e| ApiError::Internal(e.into()))?;
+        // Field by field: a cell is copied once, into the output, not first into a String.
+        for c in r {
+            w.write_field(neutralised(c).as_bytes()).map_err(failed)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(failed)?;
     }
     let bytes = w
         .into_inner()
