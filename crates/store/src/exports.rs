@@ -22,7 +22,12 @@ use uuid::Uuid;
 use crate::error::{StoreError, StoreResult};
 use crate::stats::of_selected;
 
-pub const BATCH: u64 = 1000;
+/// Rows per page. Each page is read on whichever pooled connection is free, and on SQLite each
+/// connection's thread allocates its page's values in its own malloc arena: 1,000 rows a page
+/// let 8 arenas each grow by a page (SQLite, seminars, 10,000 Fabriques, after concurrent
+/// load: peak RSS 70 MiB); 500 keep it near 60 MiB and stream faster (about 140,000 rows/s
+/// against 115,000); 250 cost a statement per 250 rows (about 95,000 rows/s).
+pub const BATCH: u64 = 500;
 
 /// A dataset's columns, each with its tier.
 pub type Columns = &'static [(&'static str, Tier)];
