@@ -559,13 +559,26 @@ pub async fn update(
 ) -> StoreResult<Fabrique> {
     let current = for_update(db, id).await?;
     let status = status_of(&current)?;
-    let c = counts(db, id).await?;
+    let (min, max) = (
+        count(current.min_territories.into()),
+        count(current.max_territories.into()),
+    );
+    // The rules weigh the accepted participations only against new bounds: an edit that
+    // leaves them as they are (most of them) does not count the participations.
+    let new_bounds =
+        r.min_territories.is_some_and(|m| m != min) || r.max_territories.is_some_and(|m| m != max);
+    let accepted = if new_bounds {
+        let c = counts(db, id).await?;
+        c.accepted + c.active + c.completed
+    } else {
+        0
+    };
     let edited = rules::decide_edit(
         &EditFacts {
             status,
-            min_territories: count(current.min_territories.into()),
-            max_territories: count(current.max_territories.into()),
-            accepted: c.accepted + c.active + c.completed,
+            min_territories: min,
+            max_territories: max,
+            accepted,
             planned_start: current.planned_start,
             actual_start: current.actual_start,
             end_date: current.end_date,

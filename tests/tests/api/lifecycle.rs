@@ -10,6 +10,7 @@ both_engines!(
     opening_recruitment_lists_every_missing_condition,
     applying_twice_or_while_not_recruiting_is_refused,
     accepting_past_the_maximum_is_refused,
+    bounds_below_the_accepted_territories_are_refused,
     launch_is_refused_while_an_application_is_undecided,
     two_concurrent_launches_let_exactly_one_win,
     cancelling_withdraws_active_participations_and_needs_a_reason,
@@ -196,6 +197,31 @@ async fn accepting_past_the_maximum_is_refused(app: TestApp) {
         .transition(&format!("/api/v1/participations/{}", parts[2]), "reject")
         .await;
     assert_eq!(r.body["status"], "rejected");
+}
+
+/// The accepted participations are counted only when an edit moves the bounds: moved below
+/// them, refused; restated as they are, or any other edit, allowed.
+async fn bounds_below_the_accepted_territories_are_refused(app: TestApp) {
+    let (f, _) = app.ready_fabrique(1, 4).await;
+    let path = format!("/api/v1/fabriques/{f}");
+    app.transition(&path, "open_recruitment").await;
+    for t in territories(&app, 3).await {
+        let p = app.apply(&f, &t).await.id();
+        let r = app
+            .transition(&format!("/api/v1/participations/{p}"), "accept")
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let patch = |body| app.raw(Method::PATCH, &path, Some(&app.admin), Some(body));
+    let r = patch(json!({"max_territories": 2})).await;
+    r.assert_problem(409, "transition_refused");
+    assert_eq!(r.codes("blockers"), ["below_accepted"]);
+    let r = patch(json!({"min_territories": 1, "max_territories": 4, "description": "x"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["max_territories"], 4);
+    let r = patch(json!({"max_territories": 3})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["max_territories"], 3);
 }
 
 async fn launch_is_refused_while_an_application_is_undecided(app: TestApp) {
