@@ -6,10 +6,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use store::Page;
 
+use super::error::ApiError;
+
 #[derive(Serialize)]
-struct Body<T> {
+struct Body<'a, T> {
     items: Vec<T>,
-    next_cursor: Option<String>,
+    next_cursor: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<u64>,
 }
@@ -47,16 +49,29 @@ pub fn body<T: Serialize>(
     next_cursor: Option<String>,
     total: Option<u64>,
 ) -> HttpResponse {
+    // One buffer sized for the page (a Fabrique is about 1.2 KB of JSON): grown by doubling
+    // from empty, a page of 50 reallocated about seven times, each copy larger than the last.
+    let mut bytes = Vec::with_capacity(PAGE_ITEM_BYTES * items.len() + 128);
+    let written = serde_json::to_writer(
+        &mut bytes,
+        &Body {
+            items,
+            next_cursor: next_cursor.as_deref(),
+            total,
+        },
+    );
+    if let Err(e) = written {
+        return actix_web::ResponseError::error_response(&ApiError::Internal(e.into()));
+    }
     let mut res = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
         res.insert_header((header::LINK, next_link(req, cursor)));
     }
-    res.json(Body {
-        items,
-        next_cursor,
-        total,
-    })
+    res.content_type("application/json").body(bytes)
 }
+
+/// The room a page's buffer starts with per item.
+const PAGE_ITEM_BYTES: usize = 1280;
 
 /// Declares the page schema of a list: `{"items": [T], "next_cursor": string|null, "total"?}`.
 #[macro_export]
