@@ -66,6 +66,14 @@ pub struct DbTuning {
         value_parser = clap::value_parser!(u32).range(1..=64)
     )]
     pub sqlite_connections: u32,
+    /// SQLite: the page cache of each connection, in KiB (`PRAGMA cache_size`). Each connection keeps its own, filled by whatever it last read; the operating system caches the file for all of them.
+    #[arg(
+        long = "sqlite-cache-kib",
+        env = "FABRIQUES_SQLITE_CACHE_KIB",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u32).range(64..=1_048_576)
+    )]
+    pub sqlite_cache_kib: u32,
 }
 
 impl Default for DbTuning {
@@ -76,6 +84,7 @@ impl Default for DbTuning {
             idle_in_transaction_timeout_ms: 60_000,
             sqlite_busy_timeout_ms: 5_000,
             sqlite_connections: 8,
+            sqlite_cache_kib: 512,
         }
     }
 }

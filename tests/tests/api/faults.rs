@@ -15,7 +15,7 @@ use crate::helpers::{Resp, TestApp, jwt_settings, test_options};
 both_engines!(
     an_unreachable_database_answers_503_then_recovers,
     a_statement_past_its_timeout_answers_503,
-    the_sessions_carry_the_configured_timeouts,
+    the_sessions_carry_the_configured_timeouts_and_cache,
 );
 // SQLite's faults are set with per-connection pragmas (`query_only`, `max_page_count`) on the
 // test's pool, which is the server's: one connection, so that they reach it.
@@ -316,7 +316,7 @@ async fn a_statement_past_its_timeout_answers_503(app: TestApp) {
     assert_eq!(create_org(&app, "Servie").await.status, 201);
 }
 
-async fn the_sessions_carry_the_configured_timeouts(app: TestApp) {
+async fn the_sessions_carry_the_configured_timeouts_and_cache(app: TestApp) {
     let one = |sql: &'static str, col: &'static str| {
         let db = app.db.clone();
         async move {
@@ -347,6 +347,11 @@ async fn the_sessions_carry_the_configured_timeouts(app: TestApp) {
         assert_eq!(
             one("SELECT timeout AS v FROM pragma_busy_timeout()", "v").await,
             "5000"
+        );
+        // 512 KiB of page cache per connection (negative: KiB, not pages).
+        assert_eq!(
+            one("SELECT cache_size AS v FROM pragma_cache_size()", "v").await,
+            "-512"
         );
     }
 }
