@@ -101,9 +101,9 @@ struct Row {
 ///
 /// PostgreSQL builds the text by concatenation: `json_build_array` and `json_agg` look up each
 /// argument's output function on every call, which cost a list page of 50 about a third of its
-/// statement (10,000 Fabriques, pgbench at one connection: 0.89 to 0.65 ms). Only the names go
-/// through `to_json` (they may hold any character); ids, roles and kinds are written as they
-/// are, and one that is not a valid JSON string makes the array unreadable, which
+/// statement (10,000 Fabriques, pgbench at one connection: 0.89 to 0.65 ms). Only names and
+/// acronyms go through `to_json` (they may hold any character); ids, roles and kinds are
+/// written as they are, and one that is not a valid JSON string makes the array unreadable, which
 /// [`partners_in`] reports as corrupt data like any other undecodable value. SQLite keeps UUIDs
 /// as 16-byte blobs, which JSON cannot hold: they travel as hex.
 fn with_partners(q: Select<Entity>, backend: DbBackend) -> Select<Entity> {
