@@ -49,6 +49,8 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         crate::jobs::purge::spawn(db.clone());
+        let write_gate = crate::edge::write_gate::WriteGate::for_database(&db);
+        crate::jobs::checkpoint::spawn(&db, write_gate.clone());
         if options.webhook_worker {
             crate::jobs::webhooks::spawn(db.clone(), options.clone());
         }
@@ -81,7 +83,7 @@ impl Application {
             crate::edge::openapi::COMMITTED,
         )?);
         let data_db = web::Data::new(db.clone());
-        let write_gate = web::Data::new(crate::edge::write_gate::WriteGate::for_database(&db));
+        let write_gate = web::Data::new(write_gate);
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(
                 backend

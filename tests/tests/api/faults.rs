@@ -355,3 +355,119 @@ async fn the_sessions_carry_the_configured_timeouts_and_cache(app: TestApp) {
         );
     }
 }
+
+/// The SQLite file of a test app's URL, and its write-ahead log.
+fn wal_of(url: &str) -> std::path::PathBuf {
+    let file = url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap();
+    std::path::PathBuf::from(format!("{file}-wal"))
+}
+
+fn wal_bytes(url: &str) -> u64 {
+    std::fs::metadata(wal_of(url)).map_or(0, |m| m.len())
+}
+
+/// About 5 MiB in one transaction: some 1,300 pages in the log, over the job's threshold.
+async fn fill_the_log(db: &DatabaseConnection) {
+    db.execute_unprepared("CREATE TABLE IF NOT EXISTS wal_probe (b BLOB)")
+        .await
+        .unwrap();
+    db.execute_unprepared(
+        "INSERT INTO wal_probe WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1300) \
+         SELECT randomblob(4000) FROM n",
+    )
+    .await
+    .unwrap();
+}
+
+// SQLite only: PostgreSQL has no such log to keep short.
+#[tokio::test]
+async fn the_service_keeps_sqlites_write_ahead_log_short() {
+    let app = crate::helpers::spawn_app(crate::helpers::Engine::Sqlite)
+        .await
+        .unwrap();
+    // Without the job the log would keep these pages until the last connection closes (the
+    // pool keeps one): SQLite's own checkpoints copy them back but never shorten the file.
+    fill_the_log(&app.db).await;
+    // The job looks once a second.
+    let mut now = u64::MAX;
+    for _ in 0..100 {
+        now = wal_bytes(&app.url);
+        if now == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(now, 0, "the log was truncated");
+    // And the service writes on.
+    assert_eq!(create_org(&app, "Après la troncature").await.status, 201);
+}
+
+#[tokio::test]
+async fn the_checkpoint_gives_up_at_once_behind_an_old_reader_and_truncates_after() {
+    use fabriques_api::edge::write_gate::WriteGate;
+    use fabriques_api::jobs::checkpoint::{Round, own_options, round};
+    use sea_orm::sqlx::{self, Connection};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("wal.db").display());
+    // No service, so no job of its own: the test runs the rounds.
+    let db = fabriques_api::db::connect_and_migrate(&url).await.unwrap();
+    let mut job = sqlx::sqlite::SqliteConnection::connect_with(&own_options(&db))
+        .await
+        .unwrap();
+    let gate = WriteGate::none();
+    // Under the threshold: nothing but a passive checkpoint.
+    db.execute_unprepared("CREATE TABLE wal_probe (b BLOB)")
+        .await
+        .unwrap();
+    assert!(matches!(
+        round(&mut job, &gate, 1_000_000).await.unwrap(),
+        Round::Short { .. }
+    ));
+    // A reader of the snapshot before the next write, which the log must keep for it.
+    let mut reader = sqlx::sqlite::SqliteConnection::connect_with(&own_options(&db))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&mut reader)
+        .await
+        .unwrap();
+    fill_the_log(&db).await;
+    let started = std::time::Instant::now();
+    let r = round(&mut job, &gate, 1000).await.unwrap();
+    assert!(
+        matches!(r, Round::Busy { frames } if frames >= 1000),
+        "{r:?}"
+    );
+    // Its own busy timeout (20 ms), not the pool's 5 s: the writers it held back wait that long.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(wal_bytes(&url) > 4 << 20);
+    sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    let r = round(&mut job, &gate, 1000).await.unwrap();
+    assert!(
+        matches!(r, Round::Truncated { frames } if frames >= 1000),
+        "{r:?}"
+    );
+    assert_eq!(wal_bytes(&url), 0);
+    // The data is in the database file.
+    let n = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM wal_probe",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by::<i64, _>("n")
+        .unwrap();
+    assert_eq!(n, 1300);
+}
