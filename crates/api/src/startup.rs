@@ -84,6 +84,9 @@ impl Application {
         )?);
         let data_db = web::Data::new(db.clone());
         let write_gate = web::Data::new(write_gate);
+        let writer = web::Data::new(
+            crate::edge::writer::Writer::for_database(&db).context("starting the writer thread")?,
+        );
         let server = HttpServer::new(move || {
             let limiter = RateLimiter::builder(
                 backend
@@ -99,6 +102,7 @@ impl Application {
             App::new()
                 .app_data(data_db.clone())
                 .app_data(write_gate.clone())
+                .app_data(writer.clone())
                 .app_data(keys.clone())
                 .app_data(options.clone())
                 .app_data(figures.clone())

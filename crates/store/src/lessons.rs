@@ -251,9 +251,9 @@ async fn journal_lesson(
 
 /// The Fabrique, locked, with lessons open and `WriteLessons` reaching it.
 async fn open(db: &impl ConnectionTrait, access: &Access, fabrique_id: Uuid) -> StoreResult<()> {
-    fabs::visible(db, access, fabrique_id).await?;
+    // One statement: the row locked is the one whose visibility is checked.
+    let f = fabs::visible_for_update(db, access, fabrique_id).await?;
     access.authorize(Permission::WriteLessons, Scope::fabrique(fabrique_id))?;
-    let f = fabs::for_update(db, fabrique_id).await?;
     domain::lesson::can_record(fabs::status_of(&f)?)?;
     Ok(())
 }

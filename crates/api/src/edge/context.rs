@@ -22,8 +22,9 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::etag::{IfMatch, Versioned};
-use super::idempotency::{defer, hold};
+use super::idempotency::{Held, contended, defer, hold, key_of};
 use super::write_gate::{Turn, WriteGate};
+use super::writer::Writer;
 
 /// A request's database, caller and request.
 pub struct Ctx {
@@ -144,31 +145,31 @@ impl FromRequest for Write {
 /// The store call of a write, in the write's transaction.
 pub type StoreCall<'c, T> = LocalBoxFuture<'c, StoreResult<T>>;
 
-impl Write {
-    /// This request's turn to open a write transaction ([`WriteGate`]).
-    async fn turn(&self) -> Turn {
-        match self.ctx.req.app_data::<web::Data<WriteGate>>() {
-            Some(gate) => gate.turn().await,
-            None => WriteGate::none().turn().await,
-        }
-    }
+/// What a write does in its transaction once it is open (and its key held).
+type Body<'c, T> = LocalBoxFuture<'c, ApiResult<T>>;
 
+/// How a write's transaction ended, as it comes back from the [`Writer`].
+enum Done<T> {
+    Committed(T),
+    /// Succeeded with a held `Idempotency-Key`: the middleware keeps the answer and commits.
+    Deferred(T, DatabaseTransaction, Turn),
+    Contended,
+    Failed(ApiError),
+}
+
+impl Write {
     /// Checks `perm` (its scope is checked by the store against the resource), then runs
     /// `call` in a transaction that commits only if it succeeds.
     pub async fn run<T, F>(self, perm: Permission, call: F) -> ApiResult<T>
     where
-        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T>,
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T> + Send + 'static,
     {
         self.ctx.access.require(perm)?;
-        let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
-        let turn = self.turn().await;
-        let txn = store::begin_write(&self.ctx.db).await?;
-        let held = match hold(&self.ctx.req, &txn).await {
-            Ok(held) => held,
-            Err(e) => return rolled_back(txn, e).await,
-        };
-        let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
-        finish(&self.ctx.req, txn, turn, held, out).await
+        self.transact(move |txn, actor| {
+            Box::pin(async move { with_figures(txn, actor, call(txn, actor).await).await })
+        })
+        .await
     }
 
     /// Like [`Write::run`], for a write on the resource `R` of id `id`: with `If-Match`, the
@@ -177,21 +178,80 @@ impl Write {
     pub async fn run_on<R, T, F>(self, perm: Permission, id: Uuid, call: F) -> ApiResult<T>
     where
         R: Versioned,
-        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T>,
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> StoreCall<'c, T> + Send + 'static,
     {
         self.ctx.access.require(perm)?;
+        let if_match = self.if_match.clone();
+        self.transact(move |txn, actor| {
+            Box::pin(async move {
+                super::etag::claim::<R>(txn, &actor.access, id, &if_match).await?;
+                with_figures(txn, actor, call(txn, actor).await).await
+            })
+        })
+        .await
+    }
+
+    /// The one write protocol: this request's turn ([`WriteGate`]), the transaction, the
+    /// `Idempotency-Key` held in it, `body`, then commit or roll back; on the [`Writer`]
+    /// (SQLite's writer thread, or this task).
+    async fn transact<T, B>(self, body: B) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        B: for<'c> FnOnce(&'c DatabaseTransaction, &'c Actor) -> Body<'c, T> + Send + 'static,
+    {
+        let req = &self.ctx.req;
+        let gate = req
+            .app_data::<web::Data<WriteGate>>()
+            .map_or_else(WriteGate::none, |g| g.get_ref().clone());
+        let writer = req
+            .app_data::<web::Data<Writer>>()
+            .map_or_else(Writer::inline, |w| w.get_ref().clone());
+        let key = key_of(req);
+        let db = self.ctx.db.clone();
         let actor = Actor::new(self.ctx.access.clone(), self.ctx.request_id());
-        let turn = self.turn().await;
-        let txn = store::begin_write(&self.ctx.db).await?;
-        let held = match hold(&self.ctx.req, &txn).await {
-            Ok(held) => held,
-            Err(e) => return rolled_back(txn, e).await,
-        };
-        if let Err(e) = super::etag::claim::<R>(&txn, &actor.access, id, &self.if_match).await {
-            return rolled_back(txn, e).await;
+        let done = writer
+            .run(move || {
+                Box::pin(async move {
+                    let turn = gate.turn().await;
+                    let txn = match store::begin_write(&db).await {
+                        Ok(txn) => txn,
+                        Err(e) => return Done::Failed(e.into()),
+                    };
+                    let held = match hold(key.as_ref(), &txn).await {
+                        Ok(held) => held,
+                        Err(e) => {
+                            txn.rollback().await.ok();
+                            return match e {
+                                Held::Contended => Done::Contended,
+                                Held::Failed(e) => Done::Failed(e),
+                            };
+                        }
+                    };
+                    match body(&txn, &actor).await {
+                        Ok(v) if held => Done::Deferred(v, txn, turn),
+                        Ok(v) => match txn.commit().await {
+                            Ok(()) => Done::Committed(v),
+                            Err(e) => Done::Failed(e.into()),
+                        },
+                        Err(e) => {
+                            txn.rollback().await.ok();
+                            Done::Failed(e)
+                        }
+                    }
+                })
+            })
+            .await?;
+        match done {
+            Done::Committed(v) => Ok(v),
+            // The middleware keeps the answer in the same transaction and commits both.
+            Done::Deferred(v, txn, turn) => {
+                defer(req, txn, turn);
+                Ok(v)
+            }
+            Done::Contended => Err(contended(req)),
+            Done::Failed(e) => Err(e),
         }
-        let out = with_figures(&txn, &actor, call(&txn, &actor).await).await;
-        finish(&self.ctx.req, txn, turn, held, out).await
     }
 }
 
@@ -200,36 +260,8 @@ async fn with_figures<T>(
     txn: &DatabaseTransaction,
     actor: &Actor,
     out: StoreResult<T>,
-) -> StoreResult<T> {
+) -> ApiResult<T> {
     let v = out?;
     store::figures::refresh_touched(txn, actor).await?;
     Ok(v)
-}
-
-async fn rolled_back<T>(txn: DatabaseTransaction, e: ApiError) -> ApiResult<T> {
-    txn.rollback().await.ok();
-    Err(e)
-}
-
-/// Commits what succeeded, rolls back what did not. A write that holds its request's
-/// `Idempotency-Key` is not committed here: the idempotency middleware keeps the answer in the
-/// same transaction and commits both.
-async fn finish<T>(
-    req: &HttpRequest,
-    txn: DatabaseTransaction,
-    turn: Turn,
-    held: bool,
-    out: StoreResult<T>,
-) -> ApiResult<T> {
-    match out {
-        Ok(v) if held => {
-            defer(req, txn, turn);
-            Ok(v)
-        }
-        Ok(v) => {
-            txn.commit().await?;
-            Ok(v)
-        }
-        Err(e) => rolled_back(txn, e.into()).await,
-    }
 }

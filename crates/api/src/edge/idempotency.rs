@@ -198,8 +198,12 @@ async fn lookup(db: &DatabaseConnection, slot: &Slot) -> Result<Option<Known>, A
 /// so that the key's record commits, or not, with the write. `Ok(false)` without a key. When
 /// another request with the key committed first, the write must not run: the error says so
 /// and the middleware answers what that request answered.
-pub async fn hold(req: &HttpRequest, txn: &DatabaseTransaction) -> Result<bool, ApiError> {
-    let Some(slot) = req.extensions().get::<Slot>().cloned() else {
+///
+/// It takes the request's key from [`key_of`] (the write may run on another thread, which
+/// has no request), and a contended key comes back as [`Held::Contended`] for
+/// [`contended`] to mark on the request.
+pub async fn hold(slot: Option<&Key>, txn: &DatabaseTransaction) -> Result<bool, Held> {
+    let Some(Key(slot)) = slot else {
         return Ok(false);
     };
     match in_flight_row(&slot.client, &slot.key, &slot.fingerprint)
@@ -208,11 +212,34 @@ pub async fn hold(req: &HttpRequest, txn: &DatabaseTransaction) -> Result<bool, 
     {
         Ok(_) => Ok(true),
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            req.extensions_mut().insert(Contended);
-            Err(in_flight())
+            Err(Held::Contended)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(Held::Failed(e.into())),
     }
+}
+
+/// The `Idempotency-Key` of a write request, as [`hold`] takes it.
+#[derive(Clone, Debug)]
+pub struct Key(Slot);
+
+/// Why [`hold`] did not hold the key.
+#[derive(Debug)]
+pub enum Held {
+    /// Another request with the key committed first.
+    Contended,
+    Failed(ApiError),
+}
+
+/// The request's key, if it has one.
+pub fn key_of(req: &HttpRequest) -> Option<Key> {
+    req.extensions().get::<Slot>().cloned().map(Key)
+}
+
+/// Marks the request whose key another request holds (the middleware then answers what that
+/// request answered) and returns the error of the write.
+pub fn contended(req: &HttpRequest) -> ApiError {
+    req.extensions_mut().insert(Contended);
+    in_flight()
 }
 
 /// Leaves a write's committed-to-be transaction (whose key [`hold`] holds) to the middleware,

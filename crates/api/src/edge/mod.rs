@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod statements;
 pub mod write_gate;
+pub mod writer;
 
 /// 201 with the new resource and its `Location`.
 pub fn created<T: serde::Serialize>(location: String, body: &T) -> actix_web::HttpResponse {

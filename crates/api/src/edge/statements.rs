@@ -55,6 +55,17 @@ pub fn install(db: &mut DatabaseConnection) {
     });
 }
 
+/// Adds statements counted elsewhere (the writer thread's, [`super::writer`]) to this
+/// request's tally; nothing outside a request.
+pub fn add(other: Tally) {
+    let _ = TALLY.try_with(|t| {
+        let mut tally = t.get();
+        tally.statements += other.statements;
+        tally.elapsed += other.elapsed;
+        t.set(tally);
+    });
+}
+
 /// Runs `f`, counting the statements it runs.
 pub async fn counted<F: Future>(f: F) -> (F::Output, Tally) {
     TALLY
