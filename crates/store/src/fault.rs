@@ -30,6 +30,10 @@ pub enum DbFault {
     /// It gave up on a statement: PostgreSQL's `statement_timeout` (57014), SQLite's busy
     /// timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`).
     TimedOut,
+    /// It rolled the transaction back to settle a conflict with another one: PostgreSQL's
+    /// deadlock detector (40P01) or a serialization failure (40001). Nothing was written; the
+    /// same request may succeed at once.
+    Conflict,
 }
 
 impl DbFault {
@@ -39,6 +43,7 @@ impl DbFault {
             DbFault::ReadOnly => "read_only",
             DbFault::Full => "full",
             DbFault::TimedOut => "timed_out",
+            DbFault::Conflict => "conflict",
         }
     }
 }
@@ -50,6 +55,9 @@ impl fmt::Display for DbFault {
             DbFault::ReadOnly => "the database refuses writes (read-only)",
             DbFault::Full => "the database has no room or resources left",
             DbFault::TimedOut => "the database did not complete the statement in time",
+            DbFault::Conflict => {
+                "the database rolled the transaction back to settle a conflict with a concurrent one (nothing was written)"
+            }
         })
     }
 }
@@ -101,6 +109,8 @@ pub fn of_sqlstate(code: &str) -> Option<DbFault> {
         "25006" => Some(DbFault::ReadOnly),
         // query_canceled: statement_timeout (or a cancel request)
         "57014" => Some(DbFault::TimedOut),
+        // serialization_failure, deadlock_detected
+        "40001" | "40P01" => Some(DbFault::Conflict),
         // admin_shutdown, crash_shutdown, cannot_connect_now, database_dropped
         "57P01" | "57P02" | "57P03" | "57P04" => Some(DbFault::Unreachable),
         // insufficient resources: disk_full, out_of_memory, too_many_connections...
@@ -177,7 +187,10 @@ mod tests {
         assert_eq!(of_sqlstate("57P01"), Some(DbFault::Unreachable));
         assert_eq!(of_sqlstate("08006"), Some(DbFault::Unreachable));
         assert_eq!(of_sqlstate("23505"), None);
-        assert_eq!(of_sqlstate("40001"), None);
+        assert_eq!(of_sqlstate("40001"), Some(DbFault::Conflict));
+        assert_eq!(of_sqlstate("40P01"), Some(DbFault::Conflict));
+        // integrity_constraint_violation: the request's own doing
+        assert_eq!(of_sqlstate("23000"), None);
     }
 
     #[test]

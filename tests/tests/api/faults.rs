@@ -471,3 +471,63 @@ async fn the_checkpoint_gives_up_at_once_behind_an_old_reader_and_truncates_afte
         .unwrap();
     assert_eq!(n, 1300);
 }
+
+// PostgreSQL only: SQLite's writers take the write lock first and never deadlock.
+#[tokio::test]
+async fn a_deadlock_is_a_conflict_of_the_database_not_a_bug() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Engine::Postgres).await else {
+        eprintln!("SKIPPED on PostgreSQL: FABRIQUES_TEST_SKIP_POSTGRES=1");
+        return;
+    };
+    app.db
+        .execute_unprepared(
+            "CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int NOT NULL); \
+             INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)",
+        )
+        .await
+        .unwrap();
+    let one = |url: String| async move {
+        let mut o = sea_orm::ConnectOptions::new(url);
+        o.max_connections(1);
+        Database::connect(o).await.unwrap()
+    };
+    let (a, b) = (one(app.url.clone()).await, one(app.url.clone()).await);
+    let lock = |db: DatabaseConnection, first: i32, then: i32| async move {
+        db.execute_unprepared("BEGIN").await.unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE deadlock_probe SET n = n + 1 WHERE id = {first}"
+        ))
+        .await
+        .unwrap();
+        // Both hold their first row before either asks for its second.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let out = db
+            .execute_unprepared(&format!(
+                "UPDATE deadlock_probe SET n = n + 1 WHERE id = {then}"
+            ))
+            .await;
+        db.execute_unprepared("ROLLBACK").await.unwrap();
+        out
+    };
+    let (ra, rb) = tokio::join!(lock(a, 1, 2), lock(b, 2, 1));
+    let errors: Vec<_> = [ra, rb].into_iter().filter_map(Result::err).collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "PostgreSQL breaks the deadlock by failing one side"
+    );
+    assert_eq!(
+        store::fault::of(&errors[0]),
+        Some(store::DbFault::Conflict),
+        "{:?}",
+        errors[0]
+    );
+    // Which the edge answers 503 with a short Retry-After, never 500.
+    let e = fabriques_api::edge::error::ApiError::from(store::StoreError::from(
+        errors.into_iter().next().unwrap(),
+    ));
+    use actix_web::ResponseError;
+    let res = e.error_response();
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(res.headers().get("retry-after").unwrap(), "1");
+}

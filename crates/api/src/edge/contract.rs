@@ -627,7 +627,7 @@ fn headers(doc: &mut Value) {
                 "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
             },
             "ServiceUnavailable": {
-                "description": "The database is unavailable (`database_unavailable`): unreachable, read-only, full, or a statement timed out. Retry after `Retry-After` seconds",
+                "description": "The database is unavailable (`database_unavailable`): unreachable, read-only, full, a statement timed out, or the transaction was rolled back to settle a conflict with a concurrent one (nothing written). Retry after `Retry-After` seconds",
                 "headers": {
                     "Retry-After": { "$ref": "#/components/headers/RetryAfter" },
                     "x-request-id": { "$ref": "#/components/headers/RequestId" },

@@ -454,11 +454,12 @@ fn describe(e: &validator::ValidationError) -> String {
     }
 }
 
-/// Seconds a client should wait before retrying after this fault of the database: a lost
-/// connection or a timed-out statement may be over soon; a read-only or full database waits
-/// for an operator.
+/// Seconds a client should wait before retrying after this fault of the database: a
+/// transaction rolled back by a conflict may succeed at once; a lost connection or a timed-out
+/// statement may be over soon; a read-only or full database waits for an operator.
 pub fn retry_after(fault: store::DbFault) -> u64 {
     match fault {
+        store::DbFault::Conflict => 1,
         store::DbFault::Unreachable | store::DbFault::TimedOut => 5,
         store::DbFault::ReadOnly | store::DbFault::Full => 30,
     }

@@ -307,7 +307,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     (
         "database_unavailable",
         503,
-        "The database cannot be reached, refuses writes (read-only), is full, or gave up on a statement (timeout): retry after `Retry-After` seconds. `/health/ready` answers it too.",
+        "The database cannot be reached, refuses writes (read-only), is full, gave up on a statement (timeout), or rolled the transaction back to settle a conflict with a concurrent one (a deadlock or a serialization failure; nothing was written, `Retry-After: 1`): retry after `Retry-After` seconds. `/health/ready` answers it too.",
     ),
     (
         "exports_busy",
