@@ -474,6 +474,20 @@ fn rows() -> Vec<Row> {
             scheme_spellings,
         ),
         accepted("control: clock skew within the 10 s leeway", within_leeway),
+        accepted(
+            "control: aud as an array that holds ours (RFC 7519 §4.1.3)",
+            |c| {
+                [json!([AUDIENCE]), json!(["someone-else", AUDIENCE])]
+                    .into_iter()
+                    .map(|aud| {
+                        (
+                            format!("{aud}"),
+                            bearer(c.signed(json!({}), json!({"aud": aud}))),
+                        )
+                    })
+                    .collect()
+            },
+        ),
         accepted("control: an Authorization header of exactly 8 KiB", |c| {
             one(bearer(c.of_length(LIMIT)))
         }),
@@ -591,7 +605,7 @@ fn rows() -> Vec<Row> {
             .collect()
         }),
         refused(
-            "aud: missing, or an array without ours, or not a string",
+            "aud: missing, an array without ours, or neither a string nor an array of strings",
             "",
             |c| {
                 [

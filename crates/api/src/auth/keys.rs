@@ -44,12 +44,22 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgen: Option<i32>,
     pub iss: String,
-    pub aud: String,
+    /// One audience or several (RFC 7519 §4.1.3); the validation requires ours among them.
+    pub aud: Audience,
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+}
+
+/// A token's `aud`: a string, or an array of them (as some identity providers write it).
+/// The server's own tokens carry one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// Whether the key was configured or generated on first start (loopback only).
@@ -296,7 +306,7 @@ impl JwtKeys {
             cid: None,
             cgen: None,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: Audience::One(self.audience.clone()),
             exp: now + ttl_secs,
             nbf: Some(now),
             iat: Some(now),
