@@ -215,6 +215,11 @@ pub async fn ensure_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
     )
     .await?;
     txn.commit().await?;
+    crate::db::analyze(
+        db,
+        &["ref_communes", "ref_epci", "ref_departments", "ref_regions"],
+    )
+    .await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "reference geography loaded ({SOURCE})"

@@ -603,6 +603,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
     store::figures::fill_missing(&txn).await?;
     txn.commit().await?;
+    crate::db::analyze(db, &[]).await?;
     tracing::info!(
         fabriques = FABRIQUES.len(),
         organizations = ORGS.len(),

@@ -579,6 +579,7 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
     insert_chunks(&txn, fl_rows).await?;
     store::figures::fill_missing(&txn).await?;
     txn.commit().await?;
+    crate::db::analyze(db, &[]).await?;
     Ok(counts)
 }
 
