@@ -348,6 +348,98 @@ both_engines!(
     no_exported_cell_runs_as_a_formula,
 );
 both_engines!(tuned crate::helpers::one_connection(); exports_at_once_are_bounded_per_caller_and_overall);
+both_engines!(a_filtered_export_reads_its_selection_once_either_way);
+
+/// Every row of `dataset` for `filter`, as the store streams them, binding selections of up to
+/// `bound_max` Fabriques.
+async fn streamed(
+    app: &TestApp,
+    access: &domain::Access,
+    dataset: domain::query::Dataset,
+    filter: &domain::query::FabriqueFilter,
+    bound_max: usize,
+) -> Vec<Vec<String>> {
+    use futures_util::StreamExt;
+    let mut out = Vec::new();
+    let mut rows = store::exports::rows_bounded(app.db.clone(), access, dataset, filter, bound_max);
+    while let Some(batch) = rows.next().await {
+        out.extend(batch.unwrap());
+    }
+    out
+}
+
+/// A filtered export reads its selection once, then binds it into each page or sifts each page
+/// through it: both ways give the rows of the unfiltered export whose Fabrique is selected, in
+/// the same order, across several pages.
+async fn a_filtered_export_reads_its_selection_once_either_way(app: TestApp) {
+    use domain::query::{Dataset, FabriqueFilter};
+    use domain::{Access, Caller, FabriqueStatus};
+    // About 40 × 16 seminars: several pages of 500.
+    fabriques_api::loaders::synthetic::seed(&app.db, 40, 5)
+        .await
+        .unwrap();
+    let analyst = Access::new(
+        Caller {
+            subject: "exports-test".into(),
+            role: Role::Analyst,
+            organization: None,
+            territory: None,
+            client: None,
+        },
+        Default::default(),
+    );
+    let running = FabriqueFilter {
+        statuses: vec![FabriqueStatus::Running, FabriqueStatus::Completed],
+        ..FabriqueFilter::default()
+    };
+    let selected: std::collections::HashSet<String> =
+        streamed(&app, &analyst, Dataset::Fabriques, &running, usize::MAX)
+            .await
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+    assert!(
+        selected.len() > 3 && selected.len() < 40,
+        "{}",
+        selected.len()
+    );
+    // (dataset, the column of its Fabrique's id)
+    for (dataset, fk) in [
+        (Dataset::Fabriques, 0),
+        (Dataset::Seminars, 1),
+        (Dataset::Participations, 1),
+        (Dataset::FundingLines, 1),
+    ] {
+        let all = streamed(&app, &analyst, dataset, &FabriqueFilter::default(), 0).await;
+        let expected: Vec<_> = all
+            .into_iter()
+            .filter(|r| selected.contains(&r[fk]))
+            .collect();
+        assert!(!expected.is_empty(), "{dataset:?}");
+        let bound = streamed(&app, &analyst, dataset, &running, usize::MAX).await;
+        let sifted = streamed(&app, &analyst, dataset, &running, 0).await;
+        assert_eq!(bound, expected, "{dataset:?}, bound into each page");
+        assert_eq!(sifted, expected, "{dataset:?}, sifted in memory");
+    }
+    let seminars = streamed(&app, &analyst, Dataset::Seminars, &running, 0).await;
+    assert!(
+        seminars.len() as u64 > store::exports::BATCH,
+        "{} seminars: more than one page",
+        seminars.len()
+    );
+    // A selection of nothing: no row, either way.
+    let none = FabriqueFilter {
+        q: Some("aucune fabrique ne porte ce titre".into()),
+        ..FabriqueFilter::default()
+    };
+    for bound_max in [0, usize::MAX] {
+        assert!(
+            streamed(&app, &analyst, Dataset::Seminars, &none, bound_max)
+                .await
+                .is_empty()
+        );
+    }
+}
 
 /// A dataset's column names.
 fn columns(cols: store::exports::Columns) -> Vec<&'static str> {
