@@ -220,7 +220,7 @@ impl<E: EntityTrait, M> State<E, M> {
     }
 }
 
-fn pages_bounded<E, M>(
+fn pages<E, M>(
     db: DatabaseConnection,
     q: Select<E>,
     selection: Selection<M>,
@@ -342,7 +342,7 @@ pub fn rows_bounded(
         .then(|| fabrique::Entity::find().filter(crate::fabriques::filtered(access, filter)));
     let access = access.clone();
     match dataset {
-        Dataset::Fabriques => pages_bounded(
+        Dataset::Fabriques => pages(
             db,
             fabrique::Entity::find(),
             chosen(
@@ -369,7 +369,7 @@ pub fn rows_bounded(
             },
             bound_max,
         ),
-        Dataset::Participations => pages_bounded(
+        Dataset::Participations => pages(
             db,
             participation::Entity::find().filter(crate::access::participations(&access)),
             chosen(
@@ -404,7 +404,7 @@ pub fn rows_bounded(
             },
             bound_max,
         ),
-        Dataset::Seminars => pages_bounded(
+        Dataset::Seminars => pages(
             db,
             seminar::Entity::find().filter(crate::access::seminars(&access)),
             chosen(
@@ -441,7 +441,7 @@ pub fn rows_bounded(
                 q.cond_where(crate::access::roadmaps(&access));
                 q
             };
-            pages_bounded(
+            pages(
                 db,
                 roadmap_action::Entity::find()
                     .join(
@@ -494,7 +494,7 @@ pub fn rows_bounded(
                 bound_max,
             )
         }
-        Dataset::Territories => pages_bounded(
+        Dataset::Territories => pages(
             db,
             territory::Entity::find(),
             // Every territory, whatever the filter.
@@ -520,7 +520,7 @@ pub fn rows_bounded(
             },
             bound_max,
         ),
-        Dataset::FundingLines => pages_bounded(
+        Dataset::FundingLines => pages(
             db,
             funding_line::Entity::find().filter(crate::access::funding(
                 &access,

@@ -196,17 +196,7 @@ async fn a_full_database_answers_503(app: TestApp) {
         return;
     }
     // The server's connection may not grow the file any more.
-    let pages: i64 = app
-        .db
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "SELECT page_count AS n FROM pragma_page_count()",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap();
+    let pages = sqlite_number(&app.db, "SELECT page_count AS n FROM pragma_page_count()").await;
     app.db
         .execute_unprepared(&format!("PRAGMA max_page_count = {pages}"))
         .await
@@ -356,6 +346,16 @@ async fn the_sessions_carry_the_configured_timeouts_and_cache(app: TestApp) {
     }
 }
 
+/// The number `n` of a one-row SQLite query.
+async fn sqlite_number(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by::<i64, _>("n")
+        .unwrap()
+}
+
 /// The SQLite file of a test app's URL, and its write-ahead log.
 fn wal_of(url: &str) -> std::path::PathBuf {
     let file = url
@@ -459,17 +459,10 @@ async fn the_checkpoint_gives_up_at_once_behind_an_old_reader_and_truncates_afte
     );
     assert_eq!(wal_bytes(&url), 0);
     // The data is in the database file.
-    let n = db
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "SELECT COUNT(*) AS n FROM wal_probe",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by::<i64, _>("n")
-        .unwrap();
-    assert_eq!(n, 1300);
+    assert_eq!(
+        sqlite_number(&db, "SELECT COUNT(*) AS n FROM wal_probe").await,
+        1300
+    );
 }
 
 // PostgreSQL only: SQLite's writers take the write lock first and never deadlock.
