@@ -142,6 +142,8 @@ pub struct FabriqueFacts {
     pub has_title: bool,
     pub has_theme: bool,
     pub planned_start: Option<NaiveDate>,
+    /// The planned end (set on launch unless given before).
+    pub end_date: Option<NaiveDate>,
     pub min_territories: u32,
     pub max_territories: u32,
     pub has_anct_pilot: bool,
@@ -157,6 +159,8 @@ pub struct FabriqueEffects {
     pub to: FabriqueStatus,
     /// Set on launch: the actual start and the end (start + 12 months unless already set).
     pub actual_start: Option<NaiveDate>,
+    /// The end to record: on launch (see above), and on completion the completion date when
+    /// it comes before the planned end.
     pub end: Option<NaiveDate>,
     /// Launch: accepted participations become active.
     pub activate_accepted: bool,
@@ -265,8 +269,14 @@ pub fn decide(
             effects.end = Some(default_end(today));
             effects.activate_accepted = true;
         }
+        FabriqueAction::Complete => {
+            // Completed early: the year ended when it was completed, not when it was planned.
+            if facts.end_date.is_none_or(|end| today < end) {
+                effects.end = Some(today);
+            }
+        }
         FabriqueAction::Cancel => effects.cascade_cancellation = true,
-        FabriqueAction::OpenRecruitment | FabriqueAction::Complete => {}
+        FabriqueAction::OpenRecruitment => {}
     }
     Ok(effects)
 }
@@ -441,6 +451,7 @@ mod tests {
             has_title: true,
             has_theme: true,
             planned_start: NaiveDate::from_ymd_opt(2027, 1, 15),
+            end_date: None,
             min_territories: 4,
             max_territories: 8,
             has_anct_pilot: true,
@@ -585,6 +596,34 @@ mod tests {
             ..facts
         };
         assert!(decide(&done, FabriqueAction::Complete, None, today()).is_ok());
+    }
+
+    #[test]
+    fn completing_before_the_planned_end_ends_the_year_that_day() {
+        let running = |end: Option<NaiveDate>| FabriqueFacts {
+            status: FabriqueStatus::Running,
+            end_date: end,
+            participations: ParticipationCounts {
+                completed: 4,
+                ..Default::default()
+            },
+            lessons: 1,
+            ..ready_draft()
+        };
+        let end_of =
+            |f: &FabriqueFacts| decide(f, FabriqueAction::Complete, None, today()).map(|e| e.end);
+        // today() is 2027-02-01.
+        let early = running(NaiveDate::from_ymd_opt(2027, 6, 30));
+        assert_eq!(end_of(&early), Ok(Some(today())));
+        let late = running(NaiveDate::from_ymd_opt(2027, 1, 31));
+        assert_eq!(
+            end_of(&late),
+            Ok(None),
+            "a later completion keeps the planned end"
+        );
+        let on_the_day = running(Some(today()));
+        assert_eq!(end_of(&on_the_day), Ok(None));
+        assert_eq!(end_of(&running(None)), Ok(Some(today())));
     }
 
     #[test]

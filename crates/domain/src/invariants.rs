@@ -120,6 +120,7 @@ proptest! {
                 has_title: true,
                 has_theme: true,
                 planned_start: NaiveDate::from_ymd_opt(2027, 1, 1),
+                end_date: None,
                 min_territories: min,
                 max_territories: min + extra,
                 has_anct_pilot: true,

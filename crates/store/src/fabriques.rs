@@ -866,6 +866,7 @@ pub(crate) fn facts_of(m: &Model, row: &sea_orm::QueryResult) -> StoreResult<Fab
         has_title: !m.title.trim().is_empty(),
         has_theme: m.theme.as_deref().is_some_and(|t| !t.trim().is_empty()),
         planned_start: m.planned_start,
+        end_date: m.end_date,
         min_territories: count(m.min_territories.into()),
         max_territories: count(m.max_territories.into()),
         has_anct_pilot: n("anct_pilots")? > 0,
@@ -965,6 +966,8 @@ pub async fn transition(
     if let Some(start) = effects.actual_start {
         upd = upd.col_expr(Column::ActualStart, Expr::value(start));
         let end = m.end_date.filter(|e| *e > start).or(effects.end);
+        upd = upd.col_expr(Column::EndDate, Expr::value(end));
+    } else if let Some(end) = effects.end {
         upd = upd.col_expr(Column::EndDate, Expr::value(end));
     }
     if effects.cascade_cancellation {

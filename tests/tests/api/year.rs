@@ -264,6 +264,8 @@ async fn a_whole_year_runs_from_draft_to_completed(app: TestApp) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "completed");
+    // Launched today, completed today: the year ended today, not twelve months from now.
+    assert_eq!(r.body["end_date"], today(), "{}", r.body);
 
     let h = app
         .get(&format!("/api/v1/fabriques/{f}/history?limit=200"))
