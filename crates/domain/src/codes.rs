@@ -22,6 +22,14 @@ pub enum CodeError {
     InvalidRegion,
     #[error("this kind of territory has no official code in this API")]
     NoCodeForKind,
+    #[error(
+        "this code is both a department's and a region's: give the kind (departement or region)"
+    )]
+    KindAmbiguous,
+    #[error(
+        "not an official code: an INSEE commune code (5 characters), a SIREN (9 digits), a department code or a region code"
+    )]
+    Unrecognised,
 }
 
 impl CodeError {
@@ -33,6 +41,8 @@ impl CodeError {
             CodeError::InvalidDepartment => "invalid_department_code",
             CodeError::InvalidRegion => "invalid_region_code",
             CodeError::NoCodeForKind => "code_not_allowed_for_kind",
+            CodeError::KindAmbiguous => "kind_ambiguous",
+            CodeError::Unrecognised => "unrecognised_code",
         }
     }
 }
@@ -271,6 +281,30 @@ pub enum TerritoryCode {
     Region(RegionCode),
 }
 
+/// A code given without its kind: the code and the kind it determines. An INSEE code is a
+/// commune's, a 3-character or Corsican code a department's; a SIREN's kind is `None` (an
+/// EPCI's kind is in the reference, a PETR has to be named); a two-digit code is a
+/// department's unless it is also a region's, which is ambiguous.
+pub fn infer(code: &str) -> Result<(TerritoryCode, Option<TerritoryKind>), CodeError> {
+    let digits = code.bytes().all(|b| b.is_ascii_digit());
+    match code.len() {
+        5 => {
+            InseeCode::parse(code).map(|c| (TerritoryCode::Insee(c), Some(TerritoryKind::Commune)))
+        }
+        9 if digits => Siren::parse(code).map(|c| (TerritoryCode::Siren(c), None)),
+        2 if REGION_CODES.contains(&code) => Err(CodeError::KindAmbiguous),
+        2 | 3 => DepartmentCode::parse(code)
+            .map(|c| {
+                (
+                    TerritoryCode::Department(c),
+                    Some(TerritoryKind::Departement),
+                )
+            })
+            .map_err(|_| CodeError::Unrecognised),
+        _ => Err(CodeError::Unrecognised),
+    }
+}
+
 impl TerritoryCode {
     pub fn as_str(&self) -> &str {
         match self {
@@ -302,6 +336,31 @@ mod tests {
             InseeCode::parse("2A004").map(|c| c.department().to_owned()),
             Ok("2A".into())
         );
+    }
+
+    #[test]
+    fn a_code_alone_names_its_kind_where_it_can() {
+        let kind = |c: &str| infer(c).map(|(_, k)| k);
+        assert_eq!(kind("56121"), Ok(Some(TerritoryKind::Commune)));
+        assert_eq!(kind("2A004"), Ok(Some(TerritoryKind::Commune)));
+        assert_eq!(kind("56"), Ok(Some(TerritoryKind::Departement)));
+        assert_eq!(kind("2B"), Ok(Some(TerritoryKind::Departement)));
+        assert_eq!(kind("974"), Ok(Some(TerritoryKind::Departement)));
+        assert_eq!(
+            kind("242900314"),
+            Ok(None),
+            "an EPCI's kind is the reference's"
+        );
+        // Every region code is also a department's.
+        for r in REGION_CODES {
+            assert_eq!(kind(r), Err(CodeError::KindAmbiguous), "{r}");
+        }
+        assert_eq!(kind("242900315"), Err(CodeError::SirenChecksum));
+        assert_eq!(kind("20"), Err(CodeError::Unrecognised));
+        assert_eq!(kind("979"), Err(CodeError::Unrecognised));
+        assert_eq!(kind("abc"), Err(CodeError::Unrecognised));
+        assert_eq!(kind(""), Err(CodeError::Unrecognised));
+        assert_eq!(kind("96001"), Err(CodeError::InvalidInsee));
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::refusal::FieldError;
 /// store fills and checks the rest against the official geography.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTerritory {
-    pub kind: TerritoryKind,
+    /// `None` only for a SIREN given without a kind: the store takes the kind of the EPCI the
+    /// official geography has under that SIREN.
+    pub kind: Option<TerritoryKind>,
     pub code: Option<TerritoryCode>,
     pub name: Option<String>,
     pub department: Option<DepartmentCode>,

@@ -144,13 +144,37 @@ async fn official(
     }
 }
 
-/// A name, department or region that contradicts the reference is refused (not corrected);
-/// names are compared without case, accents or punctuation.
+/// A SIREN given without a kind: the EPCI the official geography has under it, and its kind;
+/// a SIREN it does not list (a PETR's, say) needs the kind.
+async fn epci(
+    db: &impl ConnectionTrait,
+    siren: &str,
+) -> StoreResult<(TerritoryKind, Option<Official>)> {
+    // Any EPCI kind reads the EPCI table; the row says which kind it is.
+    if let Lookup::Found(o) =
+        reference::lookup(db, TerritoryKind::CommunauteDeCommunes, siren).await?
+        && let Some(kind) = o.kind
+    {
+        return Ok((kind, Some(o)));
+    }
+    Err(StoreError::invalid(
+        "/kind",
+        "required",
+        format!(
+            "{siren} is not an EPCI of the official geography ({}): give the kind (petr for a PETR)",
+            reference::SOURCE
+        ),
+    ))
+}
+
+/// A name, department, region or population that contradicts the reference is refused (not
+/// corrected); names are compared without case, accents or punctuation.
 fn check_against(
     o: &Official,
     name: Option<&str>,
     department: Option<&str>,
     region: Option<&str>,
+    population: Option<i64>,
 ) -> StoreResult<()> {
     let mut errors = Vec::new();
     if let Some(n) = name
@@ -179,6 +203,18 @@ fn check_against(
             ));
         }
     }
+    if let (Some(given), Some(official)) = (population, o.population)
+        && given != official
+    {
+        errors.push(FieldError::new(
+            "/population",
+            "reference_mismatch",
+            format!(
+                "the official population is {official} ({}); leave it out to use it",
+                reference::SOURCE
+            ),
+        ));
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -200,9 +236,17 @@ pub async fn create(
     actor: &Actor,
     r: NewTerritory,
 ) -> StoreResult<Territory> {
-    let official = match &r.code {
-        Some(c) => official(db, r.kind, c.as_str()).await?,
-        None => None,
+    let (kind, official) = match (r.kind, &r.code) {
+        (Some(k), Some(c)) => (k, official(db, k, c.as_str()).await?),
+        (Some(k), None) => (k, None),
+        (None, Some(c)) => epci(db, c.as_str()).await?,
+        (None, None) => {
+            return Err(StoreError::invalid(
+                "/kind",
+                "required",
+                "give the official code or the kind",
+            ));
+        }
     };
     let department = r.department.as_ref().map(|d| d.as_str().to_owned());
     let region = r.region.as_ref().map(|d| d.as_str().to_owned());
@@ -213,6 +257,7 @@ pub async fn create(
                 r.name.as_deref(),
                 department.as_deref(),
                 region.as_deref(),
+                r.population,
             )?;
             (
                 o.name,
@@ -226,7 +271,7 @@ pub async fn create(
                 return Err(StoreError::invalid(
                     "/name",
                     "required",
-                    format!("a {} outside the official geography needs a name", r.kind),
+                    format!("a {kind} outside the official geography needs a name"),
                 ));
             };
             let department = department.or_else(|| match &r.code {
@@ -246,7 +291,7 @@ pub async fn create(
     let m = ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
-        kind: Set(r.kind.as_str().into()),
+        kind: Set(kind.as_str().into()),
         code_scheme: Set(r.code.as_ref().map(|c| scheme(c).to_owned())),
         code: Set(r.code.as_ref().map(|c| c.as_str().to_owned())),
         department: Set(department),
@@ -286,6 +331,7 @@ pub async fn update(
             r.name.as_deref(),
             department.clone().flatten().as_deref(),
             region.clone().flatten().as_deref(),
+            r.population.flatten(),
         )?;
     }
     let version = current.version;

@@ -61,11 +61,12 @@ async fn territories_take_the_code_of_their_kind_once(app: TestApp) {
             Method::PATCH,
             &format!("/api/v1/territories/{id}"),
             Some(&app.admin),
-            Some(json!({"population": 210000, "latitude": 48.39, "longitude": -4.49})),
+            Some(json!({"population": 213403, "latitude": 48.39, "longitude": -4.49})),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body["population"], 210000);
+    assert_eq!(r.body["population"], 213403);
+    assert_eq!(r.body["latitude"], 48.39);
     let r = app
         .raw(
             Method::PATCH,

@@ -215,6 +215,70 @@ async fn territories_are_filled_and_checked_from_the_reference(app: TestApp) {
     assert_eq!(r.body["name"], "Awala-Yalimapo");
     assert_eq!(r.body["region"], "03");
 
+    // From the code alone: the kind follows from it (an EPCI's from the reference).
+    let alone = |code: &str| {
+        let app = &app;
+        let body = json!({"code": code});
+        async move { app.post("/api/v1/territories", body).await }
+    };
+    let r = alone("200041317").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["kind"], "communaute_d_agglomeration");
+    assert_eq!(r.body["name"], "CA du Niortais");
+    assert_eq!(r.body["population"], 123389);
+    let r = alone("29019").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["kind"].as_str(), r.body["name"].as_str()),
+        (Some("commune"), Some("Brest"))
+    );
+    let r = alone("56").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["kind"].as_str(), r.body["name"].as_str()),
+        (Some("departement"), Some("Morbihan"))
+    );
+    for (code, pointer, problem) in [
+        ("84", "/kind", "kind_ambiguous"),
+        ("200000008", "/kind", "required"),
+        ("242900315", "/code", "invalid_siren_checksum"),
+        ("5612", "/code", "unrecognised_code"),
+    ] {
+        let r = alone(code).await;
+        r.assert_problem(422, "validation_failed");
+        assert_eq!(
+            (
+                r.body["errors"][0]["pointer"].as_str(),
+                r.body["errors"][0]["code"].as_str()
+            ),
+            (Some(pointer), Some(problem)),
+            "{code}: {}",
+            r.body
+        );
+    }
+    let r = app
+        .post("/api/v1/territories", json!({"name": "Sans code"}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/kind");
+    // A population that contradicts the reference is refused; the official one is accepted.
+    let r = app
+        .post(
+            "/api/v1/territories",
+            json!({"code": "97101", "population": 1}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/population");
+    assert_eq!(r.body["errors"][0]["code"], "reference_mismatch");
+    let r = app
+        .post(
+            "/api/v1/territories",
+            json!({"code": "97101", "population": 51055}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
     // An overseas collectivity: three-digit department and region (stored on both engines).
     let r = app
         .post(
@@ -298,6 +362,16 @@ async fn territories_are_filled_and_checked_from_the_reference(app: TestApp) {
         .await;
     r.assert_problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["code"], "name_mismatch");
+    let r = app
+        .raw(
+            Method::PATCH,
+            &format!("/api/v1/territories/{lorient}"),
+            Some(&app.admin),
+            Some(json!({"population": 1})),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["pointer"], "/population");
 }
 
 /// Searches list the best matches first (the name itself, then names starting with it, then

@@ -34,7 +34,10 @@ pub struct CreateTerritoryRequest {
     )]
     #[schema(example = "Lorient", min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    pub kind: TerritoryKind,
+    /// Derived from the code when absent: an INSEE code is a commune, a 3-character or
+    /// Corsican code a department, a SIREN the EPCI the official geography has under it. Needed
+    /// for a PETR, `other`, and a two-digit code (every region code is also a department's).
+    pub kind: Option<TerritoryKind>,
     /// Required for every kind but `other` (which must not have one); checked against the kind.
     #[schema(example = "56121", max_length = 9)]
     pub code: Option<String>,
@@ -79,24 +82,47 @@ impl TryFrom<CreateTerritoryRequest> for NewTerritory {
     type Error = ApiError;
     fn try_from(r: CreateTerritoryRequest) -> ApiResult<Self> {
         let mut errors = Vec::new();
+        let mut kind = r.kind;
         let code = match (r.kind, r.code.as_deref()) {
-            (TerritoryKind::Other, None) => None,
-            (TerritoryKind::Other, Some(_)) => {
+            (Some(TerritoryKind::Other), None) => None,
+            (Some(TerritoryKind::Other), Some(_)) => {
                 errors.push(code_error("/code", &CodeError::NoCodeForKind));
                 None
             }
-            (_, None) => {
+            (Some(k), None) => {
                 errors.push(FieldError::new(
                     "/code",
                     "required",
-                    format!("a {} needs its official code", r.kind),
+                    format!("a {k} needs its official code"),
                 ));
                 None
             }
-            (kind, Some(c)) => kind
+            (None, None) => {
+                errors.push(FieldError::new(
+                    "/kind",
+                    "required",
+                    "give the official code (the kind follows from it) or the kind",
+                ));
+                None
+            }
+            (Some(k), Some(c)) => k
                 .parse_code(c)
                 .map_err(|e| errors.push(code_error("/code", &e)))
                 .ok(),
+            (None, Some(c)) => match domain::codes::infer(c) {
+                Ok((code, inferred)) => {
+                    kind = inferred;
+                    Some(code)
+                }
+                Err(e @ CodeError::KindAmbiguous) => {
+                    errors.push(code_error("/kind", &e));
+                    None
+                }
+                Err(e) => {
+                    errors.push(code_error("/code", &e));
+                    None
+                }
+            },
         };
         let department = department(r.department.as_deref(), &mut errors);
         let region = region(r.region.as_deref(), &mut errors);
@@ -107,7 +133,7 @@ impl TryFrom<CreateTerritoryRequest> for NewTerritory {
             return Err(invalid(errors));
         }
         Ok(NewTerritory {
-            kind: r.kind,
+            kind,
             code,
             name: r.name.map(|n| n.trim().to_owned()),
             department,
