@@ -262,6 +262,9 @@ named_enum!(
 pub struct FeedRequest {
     /// The (transaction, event) the page starts after.
     pub after: Option<(i64, Uuid)>,
+    /// Start from now: no event, only the position of the latest one, to start a sync
+    /// without reading the past.
+    pub now: bool,
     pub types: Vec<EntityType>,
     pub limit: u32,
 }

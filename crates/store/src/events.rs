@@ -236,6 +236,12 @@ pub async fn feed(
     access: &Access,
     r: &FeedRequest,
 ) -> StoreResult<FeedPage> {
+    if r.now {
+        return Ok(FeedPage {
+            items: Vec::new(),
+            next: head(db).await?,
+        });
+    }
     // The horizon first: whatever is older is committed before the page is read.
     let horizon = horizon(db).await?;
     let mut q = Entity::find().filter(visible(access));

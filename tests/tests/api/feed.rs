@@ -107,6 +107,37 @@ async fn the_feed_is_ordered_filtered_and_has_tombstones(app: TestApp) {
     app.get("/api/v1/events?after=nonsense")
         .await
         .assert_problem(400, "invalid_query");
+    // An unknown type is refused, naming the valid ones.
+    let r = app.get("/api/v1/events?types=seminars").await;
+    r.assert_problem(400, "invalid_query");
+    let said = r.body.to_string();
+    assert!(
+        said.contains("seminars") && said.contains("`seminar`") && said.contains("`fabrique`"),
+        "{said}"
+    );
+
+    // From now: an empty page whose cursor gives what comes next, and only that.
+    let r = app.get("/api/v1/events?from=now").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["items"], json!([]));
+    let now = r.body["next_cursor"].as_str().map(str::to_owned);
+    assert!(now.is_some(), "{}", r.body);
+    let (past, _) = drain(&app, &app.admin, now.clone(), "").await;
+    assert!(past.is_empty(), "from now saw the past: {past:?}");
+    let org = app.org("Cerema", "other").await;
+    let (next, _) = drain(&app, &app.admin, now.clone(), "").await;
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0]["entity_id"], org.as_str());
+    let r = app
+        .get(&format!(
+            "/api/v1/events?from=now&after={}",
+            now.unwrap_or_default()
+        ))
+        .await;
+    r.assert_problem(400, "invalid_query");
+    app.get("/api/v1/events?from=yesterday")
+        .await
+        .assert_problem(400, "invalid_query");
 }
 
 async fn a_reader_following_the_feed_misses_nothing_under_concurrent_writers(app: TestApp) {

@@ -341,6 +341,7 @@ async fn fan_out(db: &DatabaseConnection) -> anyhow::Result<()> {
             });
         let request = domain::query::FeedRequest {
             after,
+            now: false,
             types: store::webhooks::types_of(&sub)?,
             limit: FAN_OUT,
         };

@@ -22,6 +22,16 @@ pub struct FeedPage {
     pub next_cursor: Option<String>,
 }
 
+/// Where a feed without a cursor starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedStart {
+    /// The first event ever journalled (the default).
+    Start,
+    /// The latest event: the page is empty and its `next_cursor` is where to poll from.
+    Now,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -29,6 +39,9 @@ pub struct FeedParams {
     /// A cursor from an earlier page (`next_cursor` or an event's `cursor`); from the start when absent.
     #[param(min_length = 1, max_length = 2000, pattern = "^[A-Za-z0-9_-]+$")]
     pub after: Option<String>,
+    /// Without `after`: `now` to start a sync from the present (an empty page whose
+    /// `next_cursor` is the latest event's) instead of reading the whole past.
+    pub from: Option<FeedStart>,
     /// Entity types, comma-separated or repeated.
     #[serde(default, deserialize_with = "crate::edge::params::list")]
     #[param(style = Form, explode, example = json!(["fabrique", "participation"]))]
@@ -71,8 +84,20 @@ impl FeedParams {
                 }
             }
         };
+        if self.after.is_some() && self.from.is_some() {
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: "give after or from, not both".into(),
+                errors: vec![FieldProblem::new(
+                    "/from",
+                    "conflicting_parameters",
+                    "from is for a feed without a cursor",
+                )],
+            });
+        }
         Ok(FeedRequest {
             after,
+            now: self.from == Some(FeedStart::Now),
             types: self.types.clone().unwrap_or_default(),
             limit,
         })
