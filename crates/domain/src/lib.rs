@@ -25,6 +25,7 @@ pub mod roadmap;
 pub mod seminar;
 pub mod territory;
 pub mod testimony;
+pub mod text;
 pub mod vocab;
 pub mod working_group;
 

@@ -172,6 +172,14 @@ pub struct SeminarFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LessonFilter {
     pub kinds: Vec<LessonKind>,
+    /// Lessons of these Fabriques (across Fabriques).
+    pub fabriques: Vec<Uuid>,
+    /// Lessons of Fabriques of these programmes.
+    pub programmes: Vec<Uuid>,
+    /// Proposals for these programmes.
+    pub target_programmes: Vec<Uuid>,
+    /// Words each contained in the title or body, without case or accents.
+    pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
 }
 
@@ -191,6 +199,8 @@ pub struct MemberFilter {
 pub struct TestimonyFilter {
     pub fabriques: Vec<Uuid>,
     pub published: Option<bool>,
+    /// Words each contained in the quote or the speaker's role, without case or accents.
+    pub q: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
 }
 

@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub title: String,
+    /// The searched fields, normalized (see the `search` migration); never served.
+    pub search: String,
     pub theme: Option<String>,
     pub description: String,
     pub programme_id: Option<Uuid>,

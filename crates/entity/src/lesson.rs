@@ -8,6 +8,8 @@ pub struct Model {
     pub fabrique_id: Uuid,
     pub title: String,
     pub body: String,
+    /// The searched fields, normalized (see the `search` migration); never served.
+    pub search: String,
     pub kind: String,
     pub target_programme_id: Option<Uuid>,
     pub target_body: Option<String>,

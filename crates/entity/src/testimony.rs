@@ -11,6 +11,8 @@ pub struct Model {
     pub role: Option<String>,
     pub media_url: Option<String>,
     pub quote: Option<String>,
+    /// The searched fields, normalized (see the `search` migration); never served.
+    pub search: String,
     pub given_on: Option<chrono::NaiveDate>,
     pub published: bool,
     pub version: i32,

@@ -2,6 +2,7 @@
 //! one statement (the rows with their programme and their partners with their organizations),
 //! and the writes with their rules.
 
+use domain::text::searchable;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -333,7 +334,7 @@ pub fn filtered(access: &Access, f: &FabriqueFilter) -> Condition {
         );
     }
     if let Some(text) = &f.q {
-        c = c.add(text_match(&[Column::Title, Column::Theme], text));
+        c = c.add(page::words_match(Column::Search, text));
     }
     if !f.regions.is_empty() {
         use entity::territory;
@@ -527,6 +528,7 @@ pub async fn create(
     let id = Uuid::now_v7();
     ActiveModel {
         id: Set(id),
+        search: Set(searchable([Some(r.title.as_str()), r.theme.as_deref()])),
         title: Set(r.title),
         theme: Set(r.theme),
         description: Set(r.description),
@@ -594,7 +596,12 @@ pub async fn update(
     let seen = |m: &Model| (m.theme.clone(), m.programme_id, m.planned_start);
     let seen_before = seen(&current);
     let version = current.version;
+    let search = searchable([
+        Some(r.title.as_deref().unwrap_or(&current.title)),
+        r.theme.as_ref().unwrap_or(&current.theme).as_deref(),
+    ]);
     let mut am: ActiveModel = current.into();
+    am.search = Set(search);
     if let Some(t) = r.title {
         am.title = Set(t);
     }

@@ -1,5 +1,6 @@
 //! National lessons (enseignements nationaux) drawn from a Fabrique, with their sources.
 
+use domain::text::searchable;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -102,17 +103,50 @@ pub async fn count(db: &impl ConnectionTrait, fabrique_id: Uuid) -> StoreResult<
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Lessons of one Fabrique, or (`fabrique` absent) of every Fabrique the caller may see.
 pub async fn list(
     db: &impl ConnectionTrait,
     access: &Access,
-    fabrique_id: Uuid,
+    fabrique: Option<Uuid>,
     f: &LessonFilter,
     p: &PageRequest,
 ) -> StoreResult<Page<Lesson>> {
-    fabs::visible(db, access, fabrique_id).await?;
-    let mut q = Entity::find().filter(Column::FabriqueId.eq(fabrique_id));
+    let mut q = Entity::find();
+    match fabrique {
+        Some(id) => {
+            fabs::visible(db, access, id).await?;
+            q = q.filter(Column::FabriqueId.eq(id));
+        }
+        None => {
+            q = q.filter(crate::access::in_visible_fabriques(
+                access,
+                Column::FabriqueId,
+            ))
+        }
+    }
     if !f.kinds.is_empty() {
         q = q.filter(Column::Kind.is_in(f.kinds.iter().map(|k| k.as_str())));
+    }
+    if !f.fabriques.is_empty() {
+        q = q.filter(Column::FabriqueId.is_in(f.fabriques.clone()));
+    }
+    if !f.programmes.is_empty() {
+        use entity::fabrique as fab;
+        q = q.filter(
+            Column::FabriqueId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(fab::Column::Id)
+                    .from(fab::Entity)
+                    .and_where(fab::Column::ProgrammeId.is_in(f.programmes.clone()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !f.target_programmes.is_empty() {
+        q = q.filter(Column::TargetProgrammeId.is_in(f.target_programmes.clone()));
+    }
+    if let Some(text) = &f.q {
+        q = q.filter(page::words_match(Column::Search, text));
     }
     let q = page::updated_since(q, Column::UpdatedAt, f.updated_since);
     let page = page::fetch(
@@ -270,6 +304,7 @@ pub async fn create(
     let m = ActiveModel {
         id: Set(Uuid::now_v7()),
         fabrique_id: Set(fabrique_id),
+        search: Set(searchable([Some(r.title.as_str()), Some(r.body.as_str())])),
         title: Set(r.title),
         body: Set(r.body),
         kind: Set(r.kind.as_str().into()),
@@ -299,7 +334,12 @@ pub async fn update(
         check_target(db, t).await?;
     }
     let version = m.version;
+    let search = searchable([
+        Some(r.title.as_deref().unwrap_or(&m.title)),
+        Some(r.body.as_deref().unwrap_or(&m.body)),
+    ]);
     let mut am: ActiveModel = m.into();
+    am.search = Set(search);
     if let Some(t) = r.title {
         am.title = Set(t);
     }

@@ -190,6 +190,17 @@ pub fn text_match<C: ColumnTrait>(cols: &[C], text: &str) -> Condition {
     })
 }
 
+/// Rows whose normalized `search` column (see [`domain::text::searchable`]) contains each
+/// word of `text`, without case, accents or punctuation; a text without words matches all.
+/// (Words hold only ASCII letters and digits: nothing to escape.)
+pub fn words_match<C: ColumnTrait>(search: C, text: &str) -> Condition {
+    domain::text::search_words(text)
+        .into_iter()
+        .fold(Condition::all(), |c, w| {
+            c.add(search.like(format!("%{w}%")))
+        })
+}
+
 /// A case-insensitive `LIKE` pattern matching `text` anywhere, with wildcards escaped.
 pub fn like_pattern(text: &str) -> String {
     let escaped = text

@@ -21,15 +21,7 @@ use crate::page::Page;
 pub const SOURCE: &str =
     "COG 2026 from @etalab/decoupage-administratif 6.0.0 (Licence Ouverte; code MIT)";
 
-/// Lower case, no accents, punctuation as single spaces: "Saint-Étienne" → "saint etienne".
-pub fn normalize(s: &str) -> String {
-    let plain = deunicode::deunicode(s).to_lowercase();
-    plain
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use domain::text::normalize;
 
 fn list(v: &str) -> Vec<String> {
     v.split_whitespace().map(str::to_owned).collect()
@@ -179,19 +171,8 @@ impl From<ref_region::Model> for RegionRef {
     }
 }
 
-/// The words of a search that are matched: distinct, the longest (the most selective) first,
-/// at most this many. Each is a `LIKE '%word%'` over the whole table.
-pub const MAX_SEARCH_WORDS: usize = 6;
-
-/// The words of `text` that a search matches (see [`MAX_SEARCH_WORDS`]).
-fn search_words(text: &str) -> Vec<String> {
-    let normalized = normalize(text);
-    let mut words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
-    words.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    words.dedup();
-    words.truncate(MAX_SEARCH_WORDS);
-    words.into_iter().map(str::to_owned).collect()
-}
+/// The words of a search that are matched (each a `LIKE '%word%'` over the whole table).
+pub use domain::text::{MAX_SEARCH_WORDS, search_words};
 
 /// A reference table's search: its `search` and code columns, and (SQLite) the FTS5 table
 /// with the trigram tokenizer that indexes `search`, if it has one (PostgreSQL's trigram index

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use domain::query::{PageRequest, TestimonyFilter};
 use domain::testimony::{NewTestimony, TestimonyChanges};
+use domain::text::searchable;
 use domain::{Access, EntityType, Permission, Scope};
 use entity::testimony::{ActiveModel, Column, Entity, Model};
 use sea_orm::{
@@ -76,6 +77,9 @@ pub async fn list(
     }
     if let Some(published) = f.published {
         q = q.filter(Column::Published.eq(published));
+    }
+    if let Some(text) = &f.q {
+        q = q.filter(page::words_match(Column::Search, text));
     }
     let q = page::updated_since(q, Column::UpdatedAt, f.updated_since);
     Ok(page::fetch(
@@ -157,6 +161,7 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         fabrique_id: Set(fabrique_id),
         territory_id: Set(r.territory_id),
+        search: Set(searchable([r.quote.as_deref(), r.role.as_deref()])),
         speaker: Set(r.speaker),
         role: Set(r.role),
         media_url: Set(r.media_url),
@@ -191,7 +196,12 @@ pub async fn update(
         check_territory(db, m.fabrique_id, t).await?;
     }
     let version = m.version;
+    let search = searchable([
+        r.quote.as_ref().unwrap_or(&m.quote).as_deref(),
+        r.role.as_ref().unwrap_or(&m.role).as_deref(),
+    ]);
     let mut am: ActiveModel = m.into();
+    am.search = Set(search);
     if let Some(v) = r.territory_id {
         am.territory_id = Set(v);
     }

@@ -268,7 +268,7 @@ fn every_date_declares_the_pattern_of_its_range() {
     assert_eq!(days.len(), 11, "the dates of the request bodies: {days:#?}");
     assert_eq!(
         instants.len(),
-        13,
+        14,
         "the updated_since of the lists: {instants:#?}"
     );
 }

@@ -32,6 +32,7 @@ mod permissions;
 mod preconditions;
 mod ratelimit;
 mod reference;
+mod search;
 mod statements;
 mod stats;
 mod sweep;

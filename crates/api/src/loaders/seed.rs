@@ -435,6 +435,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
         let count = i32::try_from(f.territories.len())?;
         entity::fabrique::ActiveModel {
             id: Set(fid),
+            search: Set(domain::text::searchable([Some(f.title), Some(f.theme)])),
             title: Set(f.title.into()),
             theme: Set(Some(f.theme.into())),
             description: Set(String::new()),
@@ -627,6 +628,7 @@ async fn extras(
     let lesson = |title: &str, body: &str| entity::lesson::ActiveModel {
         id: Set(Uuid::now_v7()),
         fabrique_id: Set(fid),
+        search: Set(domain::text::searchable([Some(title), Some(body)])),
         title: Set(title.into()),
         body: Set(body.into()),
         kind: Set(domain::LessonKind::Lesson.as_str().into()),
@@ -688,6 +690,7 @@ async fn extras(
                     id: Set(id),
                     fabrique_id: Set(fid),
                     territory_id: Set(territories.get(code).copied()),
+                    search: Set(domain::text::searchable([Some(role)])),
                     speaker: Set(speaker.into()),
                     role: Set(Some(role.into())),
                     media_url: Set(None),

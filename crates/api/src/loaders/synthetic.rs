@@ -265,9 +265,14 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
         if launched {
             launched_ids.push(fid);
         }
+        let title = format!("{theme} : Fabrique synthétique n° {}", i + 1);
         f_rows.push(fabrique::ActiveModel {
             id: Set(fid),
-            title: Set(format!("{theme} : Fabrique synthétique n° {}", i + 1)),
+            search: Set(domain::text::searchable([
+                Some(title.as_str()),
+                Some(theme),
+            ])),
+            title: Set(title),
             theme: Set(Some(theme.into())),
             description: Set(String::new()),
             programme_id: Set((g.rng.random_range(0..10) < 6).then(|| *g.pick(&programmes))),
@@ -501,10 +506,12 @@ pub async fn seed(db: &DatabaseConnection, n: usize, seed: u64) -> anyhow::Resul
                 (LessonKind::Lesson, "Enseignement"),
                 (LessonKind::ProgrammeProposal, "Proposition"),
             ] {
+                let title = format!("{title} (synthétique)");
                 l_rows.push(lesson::ActiveModel {
                     id: Set(g.id()),
                     fabrique_id: Set(fid),
-                    title: Set(format!("{title} (synthétique)")),
+                    search: Set(domain::text::searchable([Some(title.as_str())])),
+                    title: Set(title),
                     body: Set(String::new()),
                     kind: Set(kind.as_str().into()),
                     target_programme_id: Set(None),

@@ -183,7 +183,8 @@ crate::list_params! {
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
         region: Option<Vec<RegionParam>>,
-        /// Text search in the title and theme.
+        /// Words searched in the title and theme, without case or accents (`resilience` finds
+        /// « Résilience »): a Fabrique matches when it contains every one.
         #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
         #[param(max_length = 300)]
         q: Option<String>,

@@ -16,8 +16,8 @@ use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::CreationSort;
 use crate::edge::problems::{
-    CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, LookupProblems,
-    WriteProblems,
+    CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, ListProblems,
+    LookupProblems, WriteProblems,
 };
 
 crate::page_schema!(LessonPage, Lesson);
@@ -122,6 +122,36 @@ crate::list_params! {
         #[serde(default, deserialize_with = "crate::edge::params::list")]
         #[param(style = Form, explode)]
         kind: Option<Vec<LessonKind>>,
+        /// Fabrique ids (on `/lessons`), comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        fabrique: Option<Vec<Uuid>>,
+        /// Lessons of Fabriques of these programmes, comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        programme: Option<Vec<Uuid>>,
+        /// Proposals for these programmes (`target_programme_id`), comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        target_programme: Option<Vec<Uuid>>,
+        /// Words searched in the title and body, without case or accents (`resilience` finds
+        /// « Résilience »): a lesson matches when it contains every one.
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
+        #[param(max_length = 300)]
+        q: Option<String>,
+    }
+}
+
+impl LessonListParams {
+    fn filter(&self) -> LessonFilter {
+        LessonFilter {
+            kinds: self.kind.clone().unwrap_or_default(),
+            fabriques: self.fabrique.clone().unwrap_or_default(),
+            programmes: self.programme.clone().unwrap_or_default(),
+            target_programmes: self.target_programme.clone().unwrap_or_default(),
+            q: self.q.clone(),
+            updated_since: self.updated_since.map(Into::into),
+        }
     }
 }
 
@@ -140,11 +170,24 @@ pub async fn list_lessons(
     id: web::Path<Uuid>,
     Query(p): Query<LessonListParams>,
 ) -> ApiResult<HttpResponse> {
-    let filter = LessonFilter {
-        kinds: p.kind.clone().unwrap_or_default(),
-        updated_since: p.updated_since.map(Into::into),
-    };
-    Ok(r.page(store::list(r.db(), r.access(), *id, &filter, &p.page()?).await?))
+    let page = store::list(r.db(), r.access(), Some(*id), &p.filter(), &p.page()?).await?;
+    Ok(r.page(page))
+}
+
+/// List lessons across the Fabriques the caller may see, by kind, Fabrique, programme (of
+/// their Fabrique, or the one a proposal is for) and words of their text.
+#[utoipa::path(
+    tag = "lessons", operation_id = "list_all_lessons",
+    params(LessonListParams),
+    responses((status = 200, body = LessonPage), ListProblems),
+    security(("bearer" = []))
+)]
+#[get("/lessons")]
+pub async fn list_all_lessons(
+    r: Signed,
+    Query(p): Query<LessonListParams>,
+) -> ApiResult<HttpResponse> {
+    Ok(r.page(store::list(r.db(), r.access(), None, &p.filter(), &p.page()?).await?))
 }
 
 /// Record a lesson (ANCT), while the Fabrique recruits or runs.

@@ -141,6 +141,7 @@ pub fn configure<C: Register>(cfg: &mut C) {
         .service(seminars::list_seminar_transitions)
         .service(seminars::create_seminar_transition)
         .service(lessons::list_lessons)
+        .service(lessons::list_all_lessons)
         .service(lessons::create_lesson)
         .service(lessons::get_lesson)
         .service(lessons::update_lesson)

@@ -140,6 +140,11 @@ crate::list_params! {
         fabrique: Option<Vec<Uuid>>,
         /// Only published (true) or unpublished (false) ones; the public sees published ones only.
         published: Option<bool>,
+        /// Words searched in the quote and the speaker's role (never the speaker's name),
+        /// without case or accents: a testimony matches when it contains every one.
+        #[serde(default, deserialize_with = "crate::edge::params::text::<_, 300>")]
+        #[param(max_length = 300)]
+        q: Option<String>,
     }
 }
 
@@ -148,6 +153,7 @@ impl TestimonyListParams {
         TestimonyFilter {
             fabriques: self.fabrique.clone().unwrap_or_default(),
             published: self.published,
+            q: self.q.clone(),
             updated_since: self.updated_since.map(Into::into),
         }
     }
