@@ -25,6 +25,8 @@ pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 pub enum CursorKey {
     Text(String),
     Time(DateTime<Utc>),
+    /// A calendar day (a seminar's date).
+    Day(NaiveDate),
     /// The writing transaction of a feed event.
     Number(i64),
 }
@@ -54,6 +56,14 @@ pub enum FabriqueSortKey {
     CreatedAt,
     Title,
     UpdatedAt,
+}
+
+/// How the seminars' agenda is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeminarSortKey {
+    #[default]
+    CreatedAt,
+    ScheduledOn,
 }
 
 /// How a list of organizations or territories is sorted.
@@ -166,6 +176,14 @@ pub struct ParticipationFilter {
 pub struct SeminarFilter {
     pub kinds: Vec<SeminarKind>,
     pub statuses: Vec<SeminarStatus>,
+    /// Seminars of these Fabriques (the agenda).
+    pub fabriques: Vec<Uuid>,
+    /// Local seminars of these territories (the agenda).
+    pub territories: Vec<Uuid>,
+    /// Scheduled on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Scheduled on or before this day.
+    pub to: Option<NaiveDate>,
     pub updated_since: Option<DateTime<Utc>>,
 }
 

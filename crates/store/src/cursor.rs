@@ -23,6 +23,7 @@ pub enum KeyKind {
     None,
     Text,
     Time,
+    Day,
     Number,
 }
 
@@ -30,6 +31,7 @@ pub fn encode(c: &Cursor) -> String {
     let k = c.key.as_ref().map(|k| match k {
         CursorKey::Text(t) => t.clone(),
         CursorKey::Time(t) => t.to_rfc3339(),
+        CursorKey::Day(d) => d.to_string(),
         CursorKey::Number(n) => n.to_string(),
     });
     let json = serde_json::to_vec(&Data { k, id: c.id }).unwrap_or_default();
@@ -47,6 +49,7 @@ pub fn decode(text: &str, kind: KeyKind) -> Option<Cursor> {
         (KeyKind::Text, Some(k)) => Some(CursorKey::Text(k)),
         // Held to the rule of the instants the API takes: a cursor is a request's too.
         (KeyKind::Time, Some(k)) => Some(CursorKey::Time(domain::parse_instant(&k).ok()?)),
+        (KeyKind::Day, Some(k)) => Some(CursorKey::Day(domain::parse_day(&k).ok()?)),
         (KeyKind::Number, Some(k)) => Some(CursorKey::Number(k.parse().ok()?)),
         (_, None) => return None,
     };

@@ -48,6 +48,7 @@ pub enum KeyColumn<C> {
     Created,
     Text(C),
     Time(C),
+    Day(C),
 }
 
 fn mismatch() -> StoreError {
@@ -71,10 +72,11 @@ where
     if let Some(c) = after {
         match key {
             KeyColumn::Created => q = q.filter(past_id(c.id)),
-            KeyColumn::Text(col) | KeyColumn::Time(col) => {
+            KeyColumn::Text(col) | KeyColumn::Time(col) | KeyColumn::Day(col) => {
                 let v: sea_orm::Value = match (key, &c.key) {
                     (KeyColumn::Text(_), Some(CursorKey::Text(t))) => t.clone().into(),
                     (KeyColumn::Time(_), Some(CursorKey::Time(t))) => (*t).into(),
+                    (KeyColumn::Day(_), Some(CursorKey::Day(d))) => (*d).into(),
                     _ => return Err(mismatch()),
                 };
                 let past_key = if descending {
@@ -94,7 +96,7 @@ where
         }
     }
     let direction = if descending { Order::Desc } else { Order::Asc };
-    if let KeyColumn::Text(col) | KeyColumn::Time(col) = key {
+    if let KeyColumn::Text(col) | KeyColumn::Time(col) | KeyColumn::Day(col) = key {
         q = q.order_by(col, direction.clone());
     }
     Ok(q.order_by(id, direction))

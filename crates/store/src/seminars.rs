@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use domain::query::{PageRequest, SeminarFilter};
+use domain::query::{CursorKey, PageRequest, SeminarFilter, SeminarSortKey};
 use domain::seminar::{
     self as rules, NewSeminar, PlanFacts, SeminarAction, SeminarChanges, SeminarFacts, SeminarKind,
     SeminarStatus, SeminarTransition,
@@ -236,16 +236,9 @@ pub async fn list(
     if let Some(part) = &part {
         q = q.filter(Column::ParticipationId.eq(part.id));
     }
-    if !f.kinds.is_empty() {
-        q = q.filter(Column::Kind.is_in(f.kinds.iter().map(|k| k.as_str())));
-    }
-    if !f.statuses.is_empty() {
-        q = q.filter(Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
-    }
-    let q = page::updated_since(q, Column::UpdatedAt, f.updated_since);
     let page = page::fetch(
         db,
-        q,
+        filtered(q, f),
         Column::Id,
         KeyColumn::Created,
         p,
@@ -253,12 +246,74 @@ pub async fn list(
         |r| r.s.id,
     )
     .await?;
+    views(db, access, page).await
+}
+
+/// `q` narrowed by the filter.
+fn filtered(mut q: Select<Entity>, f: &SeminarFilter) -> Select<Entity> {
+    if !f.kinds.is_empty() {
+        q = q.filter(Column::Kind.is_in(f.kinds.iter().map(|k| k.as_str())));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if !f.fabriques.is_empty() {
+        q = q.filter(Column::FabriqueId.is_in(f.fabriques.clone()));
+    }
+    if !f.territories.is_empty() {
+        q = q.filter(
+            Expr::col((participation::Entity, participation::Column::TerritoryId))
+                .is_in(f.territories.clone()),
+        );
+    }
+    if let Some(d) = f.from {
+        q = q.filter(Column::ScheduledOn.gte(d));
+    }
+    if let Some(d) = f.to {
+        q = q.filter(Column::ScheduledOn.lte(d));
+    }
+    page::updated_since(q, Column::UpdatedAt, f.updated_since)
+}
+
+/// The page's seminars with their attendees, as `access` sees them.
+async fn views(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    page: Page<Row>,
+) -> StoreResult<Page<Seminar>> {
     let ids: Vec<Uuid> = page.items.iter().map(|r| r.s.id).collect();
     let mut orgs = attendees(db, &ids).await?;
     page.try_map(|r| {
         let o = orgs.remove(&r.s.id).unwrap_or_default();
         Ok(whole(r, o)?.for_access(access))
     })
+}
+
+/// The agenda: seminars across every Fabrique the caller may see (intersite ones of visible
+/// Fabriques, local ones of visible participations), by date range, kind, status, Fabrique
+/// and territory; in creation order or by date.
+pub async fn agenda(
+    db: &impl ConnectionTrait,
+    access: &Access,
+    f: &SeminarFilter,
+    p: &PageRequest<SeminarSortKey>,
+) -> StoreResult<Page<Seminar>> {
+    let q = filtered(joined().filter(crate::access::seminars(access)), f);
+    let key = match p.sort.key {
+        SeminarSortKey::CreatedAt => KeyColumn::Created,
+        SeminarSortKey::ScheduledOn => KeyColumn::Day(Column::ScheduledOn),
+    };
+    let page = page::fetch(
+        db,
+        q,
+        Column::Id,
+        key,
+        p,
+        |r: &Row| Some(CursorKey::Day(r.s.scheduled_on)),
+        |r| r.s.id,
+    )
+    .await?;
+    views(db, access, page).await
 }
 
 async fn journal_seminar(

@@ -355,15 +355,25 @@ async fn public_reads_hide_drafts_and_personal_data(app: TestApp) {
 
     let t = territories(&app, 1).await.remove(0);
     let p = app.apply(&open, &t).await.id();
-    // The public cannot list participations at all.
+    // The public lists the accompanied participations only: an application is not one.
+    let r = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/fabriques/{open}/participations"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["items"], json!([]), "{}", r.body);
     app.raw(
         Method::GET,
-        &format!("/api/v1/fabriques/{open}/participations"),
+        &format!("/api/v1/participations/{p}"),
         None,
         None,
     )
     .await
-    .assert_problem(401, "unauthorized");
+    .assert_problem(404, "not_found");
     // An analyst or an unrelated partner sees the participation without personal data.
     let amf = app.org("AMF", "elected_officials_association").await;
     for token in [

@@ -30,6 +30,7 @@ mod operations;
 mod owasp;
 mod permissions;
 mod preconditions;
+mod public;
 mod ratelimit;
 mod reference;
 mod search;

@@ -3,8 +3,8 @@
 //! the OpenAPI document.
 
 use domain::query::{
-    Created, Cursor, DEFAULT_LIMIT, FabriqueSortKey, MAX_LIMIT, NameSortKey, PageRequest, Sort,
-    YEARS, YearRange,
+    Created, Cursor, DEFAULT_LIMIT, FabriqueSortKey, MAX_LIMIT, NameSortKey, PageRequest,
+    SeminarSortKey, Sort, YEARS, YearRange,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -267,6 +267,40 @@ impl SortParam for NameSort {
         match key {
             NameSortKey::CreatedAt => KeyKind::None,
             NameSortKey::Name => KeyKind::Text,
+        }
+    }
+}
+
+/// The orders of the seminars' agenda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+pub enum SeminarSort {
+    #[default]
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "scheduled_on")]
+    ScheduledOn,
+    #[serde(rename = "-scheduled_on")]
+    ScheduledOnDesc,
+}
+
+impl SortParam for SeminarSort {
+    type Key = SeminarSortKey;
+    fn sort(self) -> Sort<SeminarSortKey> {
+        use SeminarSort as S;
+        let (key, descending) = match self {
+            S::CreatedAt => (SeminarSortKey::CreatedAt, false),
+            S::CreatedAtDesc => (SeminarSortKey::CreatedAt, true),
+            S::ScheduledOn => (SeminarSortKey::ScheduledOn, false),
+            S::ScheduledOnDesc => (SeminarSortKey::ScheduledOn, true),
+        };
+        Sort { key, descending }
+    }
+    fn key_kind(key: SeminarSortKey) -> KeyKind {
+        match key {
+            SeminarSortKey::CreatedAt => KeyKind::None,
+            SeminarSortKey::ScheduledOn => KeyKind::Day,
         }
     }
 }

@@ -132,6 +132,7 @@ pub fn configure<C: Register>(cfg: &mut C) {
         .service(programmes::get_programme)
         .service(programmes::update_programme)
         .service(programmes::delete_programme)
+        .service(seminars::list_seminars)
         .service(seminars::list_fabrique_seminars)
         .service(seminars::create_intersite_seminar)
         .service(seminars::list_participation_seminars)

@@ -10,13 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::edge::context::{Signed, Write};
+use crate::edge::context::{Public, Signed, Write};
 use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::CreationSort;
 use crate::edge::problems::{
-    CachedReadProblems, ConditionalWriteProblems, ListProblems, ReadProblems, WriteProblems,
+    CachedLookupProblems, ConditionalWriteProblems, LookupProblems, PublicListProblems,
+    ReadProblems, WriteProblems,
 };
 
 crate::page_schema!(ParticipationPage, Participation);
@@ -159,17 +160,16 @@ pub struct ParticipationTransitionRequest {
     params(("id" = Uuid, Path, description = "Fabrique id"), ParticipationListParams),
     responses(
         (status = 200, body = ParticipationPage),
-        ReadProblems,
+        LookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/fabriques/{id}/participations")]
 pub async fn list_fabrique_participations(
-    r: Signed,
+    r: Public,
     id: web::Path<Uuid>,
     Query(p): Query<ParticipationListParams>,
 ) -> ApiResult<HttpResponse> {
-    r.access().require(Permission::ReadParticipations)?;
     let page = store::list(r.db(), r.access(), Some(*id), &p.filter(), &p.page()?).await?;
     Ok(r.page(page))
 }
@@ -210,16 +210,15 @@ pub async fn create_participation(
     params(ParticipationListParams),
     responses(
         (status = 200, body = ParticipationPage),
-        ListProblems,
+        PublicListProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/participations")]
 pub async fn list_participations(
-    r: Signed,
+    r: Public,
     Query(p): Query<ParticipationListParams>,
 ) -> ApiResult<HttpResponse> {
-    r.access().require(Permission::ReadParticipations)?;
     let page = store::list(r.db(), r.access(), None, &p.filter(), &p.page()?).await?;
     Ok(r.page(page))
 }
@@ -230,13 +229,12 @@ pub async fn list_participations(
     params(("id" = Uuid, Path, description = "Participation id"), IfNoneMatchHeader),
     responses(
         (status = 200, body = Participation, headers(("ETag" = String, description = "Strong ETag of this representation"))),
-        CachedReadProblems,
+        CachedLookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/participations/{id}")]
-pub async fn get_participation(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    r.access().require(Permission::ReadParticipations)?;
+pub async fn get_participation(r: Public, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(r.etagged(&store::get(r.db(), r.access(), *id).await?))
 }
 

@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::edge::context::{Signed, Write};
+use crate::edge::context::{Public, Signed, Write};
 use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Day, Json, double_option};
 use crate::edge::problems::{
-    CachedReadProblems, ConditionalDeleteProblems, ConditionalWriteProblems, ReadProblems,
+    CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, ReadProblems,
     WriteProblems,
 };
 
@@ -181,12 +181,12 @@ const NOT_DRAFT: &str =
     params(("id" = Uuid, Path, description = "Participation id"), IfNoneMatchHeader),
     responses(
         (status = 200, body = Roadmap, headers(("ETag" = String, description = "Strong ETag of this representation"))),
-        CachedReadProblems,
+        CachedLookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/participations/{id}/roadmap")]
-pub async fn get_roadmap(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_roadmap(r: Public, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(r.etagged(&store::get(r.db(), r.access(), *id).await?))
 }
 
@@ -259,12 +259,12 @@ pub async fn create_roadmap_action(
     params(("id" = Uuid, Path, description = "Action id"), IfNoneMatchHeader),
     responses(
         (status = 200, body = Action, headers(("ETag" = String, description = "Strong ETag of this representation"))),
-        CachedReadProblems,
+        CachedLookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/roadmap-actions/{id}")]
-pub async fn get_roadmap_action(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_roadmap_action(r: Public, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(r.etagged(&store::get_action(r.db(), r.access(), *id).await?))
 }
 

@@ -14,13 +14,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::edge::context::{Signed, Write};
-use crate::edge::error::{ApiResult, Problem};
+use crate::edge::context::{Public, Signed, Write};
+use crate::edge::error::{ApiError, ApiResult, FieldProblem, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Day, Json, Query, double_option};
-use crate::edge::params::CreationSort;
+use crate::edge::params::{CreationSort, SeminarSort};
 use crate::edge::problems::{
-    CachedReadProblems, ConditionalWriteProblems, ReadProblems, WriteProblems,
+    CachedLookupProblems, ConditionalWriteProblems, LookupProblems, PublicListProblems,
+    ReadProblems, WriteProblems,
 };
 
 crate::page_schema!(SeminarPage, Seminar);
@@ -110,7 +111,62 @@ impl SeminarListParams {
             kinds: self.kind.clone().unwrap_or_default(),
             statuses: self.status.clone().unwrap_or_default(),
             updated_since: self.updated_since.map(Into::into),
+            ..SeminarFilter::default()
         }
+    }
+}
+
+crate::list_params! {
+    SeminarAgendaParams sort SeminarSort = SeminarSort::CreatedAt;
+    {
+        /// Only what changed at or after this instant, for synchronisation.
+        #[param(value_type = Option<String>, format = DateTime, example = "2026-11-28T09:00:00Z")]
+        updated_since: Option<crate::edge::extract::Instant>,
+        /// Kinds, comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        kind: Option<Vec<SeminarKind>>,
+        /// Statuses, comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        status: Option<Vec<SeminarStatus>>,
+        /// Fabrique ids, comma-separated or repeated.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        fabrique: Option<Vec<Uuid>>,
+        /// Territory ids, comma-separated or repeated: their local seminars.
+        #[serde(default, deserialize_with = "crate::edge::params::list")]
+        #[param(style = Form, explode)]
+        territory: Option<Vec<Uuid>>,
+        /// Scheduled on or after this day.
+        #[param(value_type = Option<String>, format = Date, example = "2027-01-01")]
+        from: Option<Day>,
+        /// Scheduled on or before this day.
+        #[param(value_type = Option<String>, format = Date, example = "2027-12-31")]
+        to: Option<Day>,
+    }
+}
+
+impl SeminarAgendaParams {
+    fn filter(&self) -> ApiResult<SeminarFilter> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from.0 > to.0
+        {
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                detail: "from is after to".into(),
+                errors: vec![FieldProblem::new("/to", "out_of_range", "before from")],
+            });
+        }
+        Ok(SeminarFilter {
+            kinds: self.kind.clone().unwrap_or_default(),
+            statuses: self.status.clone().unwrap_or_default(),
+            fabriques: self.fabrique.clone().unwrap_or_default(),
+            territories: self.territory.clone().unwrap_or_default(),
+            from: self.from.map(Into::into),
+            to: self.to.map(Into::into),
+            updated_since: self.updated_since.map(Into::into),
+        })
     }
 }
 
@@ -157,16 +213,34 @@ crate::transitions_schema!(
 
 const CREATE_409: &str = "Refused: a fifth seminar, a number taken, a closed Fabrique or an inactive participation (see `blockers`)";
 
+/// The agenda: seminars across the Fabriques the caller may see, by date range, kind,
+/// status, Fabrique and territory; `sort=scheduled_on` for the calendar. The public sees the
+/// seminars of Fabriques past their draft (local ones of accompanied territories), without
+/// their summary.
+#[utoipa::path(
+    tag = "seminars", operation_id = "list_seminars",
+    params(SeminarAgendaParams),
+    responses((status = 200, body = SeminarPage), PublicListProblems),
+    security((), ("bearer" = []))
+)]
+#[get("/seminars")]
+pub async fn list_seminars(
+    r: Public,
+    Query(p): Query<SeminarAgendaParams>,
+) -> ApiResult<HttpResponse> {
+    Ok(r.page(store::agenda(r.db(), r.access(), &p.filter()?, &p.page()?).await?))
+}
+
 /// List a Fabrique's seminars (intersite and local) the caller may see.
 #[utoipa::path(
     tag = "seminars", operation_id = "list_fabrique_seminars",
     params(("id" = Uuid, Path, description = "Fabrique id"), SeminarListParams),
-    responses((status = 200, body = SeminarPage), ReadProblems),
-    security(("bearer" = []))
+    responses((status = 200, body = SeminarPage), LookupProblems),
+    security((), ("bearer" = []))
 )]
 #[get("/fabriques/{id}/seminars")]
 pub async fn list_fabrique_seminars(
-    r: Signed,
+    r: Public,
     id: web::Path<Uuid>,
     Query(p): Query<SeminarListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -206,12 +280,12 @@ pub async fn create_intersite_seminar(
 #[utoipa::path(
     tag = "seminars", operation_id = "list_participation_seminars",
     params(("id" = Uuid, Path, description = "Participation id"), SeminarListParams),
-    responses((status = 200, body = SeminarPage), ReadProblems),
-    security(("bearer" = []))
+    responses((status = 200, body = SeminarPage), LookupProblems),
+    security((), ("bearer" = []))
 )]
 #[get("/participations/{id}/seminars")]
 pub async fn list_participation_seminars(
-    r: Signed,
+    r: Public,
     id: web::Path<Uuid>,
     Query(p): Query<SeminarListParams>,
 ) -> ApiResult<HttpResponse> {
@@ -260,12 +334,12 @@ async fn plan(w: Write, owner: Owner, body: CreateSeminarRequest) -> ApiResult<H
     params(("id" = Uuid, Path, description = "Seminar id"), IfNoneMatchHeader),
     responses(
         (status = 200, body = Seminar, headers(("ETag" = String, description = "Strong ETag of this representation"))),
-        CachedReadProblems,
+        CachedLookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/seminars/{id}")]
-pub async fn get_seminar(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_seminar(r: Public, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(r.etagged(&store::get(r.db(), r.access(), *id).await?))
 }
 

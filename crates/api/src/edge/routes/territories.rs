@@ -10,14 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::edge::context::{Signed, Write};
+use crate::edge::context::{Public, Write};
 use crate::edge::error::{ApiError, ApiResult, Problem, invalid};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Json, Query, double_option};
 use crate::edge::params::{CodeParam, DepartmentParam, NameSort, RegionParam};
 use crate::edge::problems::{
-    CachedReadProblems, ConditionalDeleteProblems, ConditionalWriteProblems, CreateProblems,
-    ListProblems,
+    CachedLookupProblems, ConditionalDeleteProblems, ConditionalWriteProblems, CreateProblems,
+    PublicListProblems,
 };
 
 crate::page_schema!(TerritoryPage, Territory);
@@ -230,16 +230,15 @@ crate::list_params! {
     params(TerritoryListParams),
     responses(
         (status = 200, body = TerritoryPage),
-        ListProblems,
+        PublicListProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/territories")]
 pub async fn list_territories(
-    r: Signed,
+    r: Public,
     Query(p): Query<TerritoryListParams>,
 ) -> ApiResult<HttpResponse> {
-    r.access().require(Permission::ReadDirectory)?;
     let filter = TerritoryFilter {
         kinds: p.kind.clone().unwrap_or_default(),
         codes: p.code.iter().flatten().map(|c| c.0.clone()).collect(),
@@ -257,13 +256,12 @@ pub async fn list_territories(
     params(("id" = Uuid, Path, description = "Territory id"), IfNoneMatchHeader),
     responses(
         (status = 200, body = Territory, headers(("ETag" = String, description = "Strong ETag of this representation"))),
-        CachedReadProblems,
+        CachedLookupProblems,
     ),
-    security(("bearer" = []))
+    security((), ("bearer" = []))
 )]
 #[get("/territories/{id}")]
-pub async fn get_territory(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
-    r.access().require(Permission::ReadDirectory)?;
+pub async fn get_territory(r: Public, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     Ok(r.etagged(&store::get(r.db(), *id).await?))
 }
 
