@@ -24,6 +24,7 @@ mod m20261203_000003_fabrique_area_figures;
 mod m20261203_000004_territory_key_figures;
 mod m20261204_000001_key_figures;
 mod m20261208_000001_search;
+mod m20261208_000002_client_scopes;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_territory_key_figures::Migration),
             Box::new(m20261204_000001_key_figures::Migration),
             Box::new(m20261208_000001_search::Migration),
+            Box::new(m20261208_000002_client_scopes::Migration),
         ]
     }
 }

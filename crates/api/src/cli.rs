@@ -127,6 +127,10 @@ enum ClientCommand {
         /// Requests per minute (the server's default otherwise).
         #[arg(long)]
         rate_limit: Option<i32>,
+        /// The OAuth scopes its tokens may carry, comma-separated (`read`, `write`; both
+        /// otherwise).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Option<Vec<String>>,
     },
     /// List the clients, one per line: id, role, status, name.
     List,
@@ -305,8 +309,20 @@ async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
             org,
             territory,
             rate_limit,
+            scopes,
         } => {
+            let scopes = scopes
+                .map(|list| {
+                    list.iter()
+                        .map(|s| {
+                            s.parse::<domain::TokenScope>()
+                                .map_err(|()| anyhow::anyhow!("`{s}` is not a scope: read, write"))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+                .transpose()?;
             let req = CreateClientRequest {
+                scopes,
                 name,
                 role,
                 organization_id: org,

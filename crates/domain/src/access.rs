@@ -56,6 +56,95 @@ pub struct Caller {
     pub territory: Option<Uuid>,
     /// The machine client the token was issued to.
     pub client: Option<Uuid>,
+    /// What the token may do (`scope` claim of a machine client's token); every scope for a
+    /// token without the claim (the operator's).
+    pub scopes: TokenScopes,
+}
+
+named_enum!(
+    /// What a machine client's token may do, whatever its role permits: OAuth 2.0 scopes
+    /// (RFC 6749 §3.3). Each operation needs one: `read` for `GET` and `HEAD`, `write` for
+    /// the others.
+    TokenScope {
+        /// Read what the role may see.
+        Read = "read",
+        /// Change what the role may change.
+        Write = "write",
+    }
+);
+
+/// A set of [`TokenScope`]s, as a token carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenScopes {
+    read: bool,
+    write: bool,
+}
+
+impl TokenScopes {
+    pub const ALL: TokenScopes = TokenScopes {
+        read: true,
+        write: true,
+    };
+
+    pub fn of(scopes: &[TokenScope]) -> Self {
+        TokenScopes {
+            read: scopes.contains(&TokenScope::Read),
+            write: scopes.contains(&TokenScope::Write),
+        }
+    }
+
+    /// A space-separated list (RFC 6749 §3.3), each known and none twice; empty is refused.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut seen = Vec::new();
+        for word in text.split(' ') {
+            let s: TokenScope = word.parse().map_err(|()| {
+                format!(
+                    "`{word}` is not a scope: {}",
+                    TokenScope::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            if seen.contains(&s) {
+                return Err(format!("`{word}` is given twice"));
+            }
+            seen.push(s);
+        }
+        Ok(Self::of(&seen))
+    }
+
+    pub fn has(self, s: TokenScope) -> bool {
+        match s {
+            TokenScope::Read => self.read,
+            TokenScope::Write => self.write,
+        }
+    }
+
+    /// Whether every scope of `self` is in `other`.
+    pub fn within(self, other: TokenScopes) -> bool {
+        TokenScope::ALL
+            .iter()
+            .all(|&s| !self.has(s) || other.has(s))
+    }
+
+    pub fn list(self) -> Vec<TokenScope> {
+        TokenScope::ALL
+            .iter()
+            .copied()
+            .filter(|&s| self.has(s))
+            .collect()
+    }
+
+    /// As a `scope` claim or parameter: `read write`.
+    pub fn text(self) -> String {
+        self.list()
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// What a role may do.
@@ -490,6 +579,7 @@ impl Access {
                 organization: None,
                 territory: None,
                 client: None,
+                scopes: TokenScopes::ALL,
             }),
             partnerships: Partnerships::new(),
         }
@@ -557,6 +647,15 @@ impl Access {
     /// The caller's grant of `perm` (the public has none).
     pub fn grant(&self, perm: Permission) -> Grant {
         self.role().map_or(Grant::Never, |r| grant(r, perm))
+    }
+
+    /// Whether the token holds `scope` (the public, with no token, is refused or allowed by
+    /// the operation's permissions instead).
+    pub fn require_scope(&self, scope: TokenScope) -> Result<(), TokenScope> {
+        match &self.caller {
+            Some(c) if !c.scopes.has(scope) => Err(scope),
+            _ => Ok(()),
+        }
     }
 
     /// The coarse check: whether the role has `perm` anywhere at all.
@@ -811,6 +910,7 @@ mod tests {
             organization: (role == Role::Partner).then(|| id(100)),
             territory: (role == Role::Territory).then(|| id(200)),
             client: None,
+            scopes: TokenScopes::ALL,
         }
     }
 
@@ -828,6 +928,24 @@ mod tests {
         Role::Territory,
         Role::Analyst,
     ];
+
+    #[test]
+    fn scopes_parse_as_oauth_lists_and_gate_a_token() {
+        assert_eq!(TokenScopes::parse("read write"), Ok(TokenScopes::ALL));
+        let read = TokenScopes::parse("read").unwrap_or(TokenScopes::ALL);
+        assert!(read.has(TokenScope::Read) && !read.has(TokenScope::Write));
+        assert_eq!(read.text(), "read");
+        assert!(read.within(TokenScopes::ALL) && !TokenScopes::ALL.within(read));
+        for bad in ["", "read  write", "admin", "read read", "READ"] {
+            assert!(TokenScopes::parse(bad).is_err(), "{bad:?}");
+        }
+        let mut c = caller(Role::Partner);
+        c.scopes = read;
+        let a = Access::new(c, Partnerships::new());
+        assert_eq!(a.require_scope(TokenScope::Read), Ok(()));
+        assert_eq!(a.require_scope(TokenScope::Write), Err(TokenScope::Write));
+        assert_eq!(Access::public().require_scope(TokenScope::Write), Ok(()));
+    }
 
     #[test]
     fn the_public_sees_only_the_public_tier_and_accompanied_participations() {

@@ -109,6 +109,8 @@ pub struct NewClient {
     pub organization_id: Option<uuid::Uuid>,
     pub territory_id: Option<uuid::Uuid>,
     pub rate_limit_per_minute: Option<i32>,
+    /// The scopes its tokens may carry (`read` alone for a system that only reads).
+    pub scopes: crate::TokenScopes,
 }
 
 /// Machine clients get the narrowest role that does the job, never admin; a partner client

@@ -29,7 +29,9 @@ pub mod text;
 pub mod vocab;
 pub mod working_group;
 
-pub use access::{Access, Caller, Denied, Grant, Permission, Role, Scope, Tier, View};
+pub use access::{
+    Access, Caller, Denied, Grant, Permission, Role, Scope, Tier, TokenScope, TokenScopes, View,
+};
 pub use blocker::{Blocker, Blockers};
 pub use codes::{
     CodeError, DepartmentCode, InseeCode, RegionCode, Siren, TerritoryCode, TerritoryKind,

@@ -24,6 +24,8 @@ pub struct Model {
     /// Bumped by every secret rotation. A token carries the generation it was issued under
     /// (its `cgen` claim) and is refused once the client has moved past it.
     pub secret_generation: i32,
+    /// The scopes it may ask for, space-separated (`read write`).
+    pub scopes: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use domain::directory::NewClient;
 use domain::query::PageRequest;
-use domain::{ClientStatus, Role};
+use domain::{ClientStatus, Role, TokenScope, TokenScopes};
 use entity::api_client::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -30,11 +30,22 @@ pub struct Client {
     pub organization_id: Option<Uuid>,
     pub territory_id: Option<Uuid>,
     pub status: ClientStatus,
+    /// The scopes its tokens may carry; a token asks for some or all of them.
+    pub scopes: Vec<TokenScope>,
     /// Requests per minute allowed to this client; the server's default when null.
     pub rate_limit_per_minute: Option<i32>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The scopes a client's row allows.
+pub fn scopes_of(m: &Model) -> StoreResult<TokenScopes> {
+    TokenScopes::parse(&m.scopes).map_err(|_| StoreError::Corrupt {
+        table: "api_clients",
+        column: "scopes",
+        value: m.scopes.clone(),
+    })
 }
 
 impl TryFrom<Model> for Client {
@@ -43,6 +54,7 @@ impl TryFrom<Model> for Client {
         Ok(Client {
             role: decode("api_clients", "role", &m.role)?,
             status: decode("api_clients", "status", &m.status)?,
+            scopes: scopes_of(&m)?.list(),
             id: m.id,
             name: m.name,
             organization_id: m.organization_id,
@@ -96,6 +108,7 @@ pub async fn create(
         secret_hash: Set(secret_hash),
         status: Set(ClientStatus::Active.as_str().into()),
         rate_limit_per_minute: Set(r.rate_limit_per_minute),
+        scopes: Set(r.scopes.text()),
         created_at: Set(now),
         secret_rotated_at: Set(now),
         revoked_at: Set(None),

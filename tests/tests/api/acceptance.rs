@@ -425,7 +425,7 @@ async fn token_requests_ignore_what_rfc_6749_says_to_ignore(app: TestApp) {
         )
         .await;
     assert_eq!(r.body["error"], "invalid_request");
-    // The document: one grant type, no scope.
+    // The document: one grant type, scopes by name (empty is as if omitted).
     assert!(admits(
         "TokenRequest",
         &json!({"grant_type": "client_credentials", "scope": ""})

@@ -2,6 +2,7 @@
 //! rotation, and revocation taking effect on the next request.
 
 use base64::Engine;
+use fabriques_api::auth::Role;
 use reqwest::Method;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
@@ -471,7 +472,135 @@ async fn a_flood_of_wrong_secrets_is_throttled_per_client(app: TestApp) {
     assert_eq!(ok.status, 200, "{}", ok.body);
 }
 
+/// A client limited to `read` gets tokens that read and never write; a client with both
+/// scopes may ask for fewer; each operation needs its scope (403 `insufficient_scope`).
+async fn tokens_carry_scopes_checked_per_operation(app: TestApp) {
+    let (f, _) = app.ready_fabrique(1, 8).await;
+    app.transition(&format!("/api/v1/fabriques/{f}"), "open_recruitment")
+        .await;
+    let amf = app.org("AMF", "elected_officials_association").await;
+    let created = app
+        .post(
+            "/api/v1/clients",
+            json!({"name": "Tableau de bord", "role": "partner", "organization_id": amf, "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["client"]["scopes"], json!(["read"]));
+    let id = created.body["client_id"].as_str().unwrap().to_owned();
+    let secret = created.body["client_secret"].as_str().unwrap().to_owned();
+    let token = |scope: Option<&'static str>| {
+        let app = &app;
+        let (id, secret) = (id.clone(), secret.clone());
+        async move {
+            let mut form = vec![("grant_type", "client_credentials")];
+            if let Some(s) = scope {
+                form.push(("scope", s));
+            }
+            app.token_request(Some((&id, &secret)), &form).await
+        }
+    };
+    let r = token(None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["scope"], "read");
+    let reader = r.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims_of(&reader)["scope"], "read");
+    for more in ["write", "read write"] {
+        assert_oauth_error(&token(Some(more)).await, 400, "invalid_scope");
+    }
+    let ok = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/fabriques/{f}"),
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let attach = |token: String| {
+        let app = &app;
+        let f = f.clone();
+        async move {
+            app.raw(
+                Method::PUT,
+                "/api/v1/external-ids/fabrique/AMF-7",
+                Some(&token),
+                Some(json!({"entity_id": f})),
+            )
+            .await
+        }
+    };
+    let r = attach(reader).await;
+    r.assert_problem(403, "insufficient_scope");
+    let challenge = r
+        .headers
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"write\""),
+        "{challenge}"
+    );
+
+    // A client with both scopes: a token asked for `read` cannot write; one with both can.
+    let (both_id, both_secret) = app
+        .client(json!({"name": "CRM", "role": "partner", "organization_id": amf}))
+        .await;
+    let ask = |scope: &'static str| {
+        let app = &app;
+        let (id, secret) = (both_id.clone(), both_secret.clone());
+        async move {
+            let r = app
+                .token_request(
+                    Some((&id, &secret)),
+                    &[("grant_type", "client_credentials"), ("scope", scope)],
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["scope"], scope);
+            r.body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    attach(ask("read").await)
+        .await
+        .assert_problem(403, "insufficient_scope");
+    let writer = ask("write").await;
+    let r = app
+        .raw(Method::GET, "/api/v1/fabriques", Some(&writer), None)
+        .await;
+    r.assert_problem(403, "insufficient_scope");
+    let r = attach(ask("read write").await).await;
+    assert!(r.status == 200 || r.status == 201, "{}", r.body);
+    // An operator's token (no scope claim) does everything its role permits.
+    let partner = app.token(Role::Partner, Some(&amf), None);
+    let r = app
+        .raw(
+            Method::DELETE,
+            "/api/v1/external-ids/fabrique/AMF-7",
+            Some(&partner),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    // No scope at all is refused when the client is created.
+    app.post(
+        "/api/v1/clients",
+        json!({"name": "Rien", "role": "partner", "organization_id": amf, "scopes": []}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post(
+        "/api/v1/clients",
+        json!({"name": "Admin", "role": "partner", "organization_id": amf, "scopes": ["admin"]}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+}
+
 both_engines!(
+    tokens_carry_scopes_checked_per_operation,
     machine_clients_get_tokens_and_revocation_is_immediate,
     client_bindings_are_checked,
     rotation_ends_the_tokens_issued_before_it,

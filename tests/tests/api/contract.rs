@@ -239,6 +239,32 @@ pub fn request_dates(doc: &serde_json::Value) -> Vec<(String, serde_json::Value,
     out
 }
 
+/// Every `$ref` of the document points at something it defines (utoipa collects the schemas
+/// of bodies, not those only a query parameter names).
+#[test]
+fn every_reference_of_the_document_resolves() {
+    use serde_json::Value;
+    fn walk(v: &Value, doc: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref")
+                    && let Some(pointer) = r.strip_prefix('#')
+                    && doc.pointer(pointer).is_none()
+                {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| walk(v, doc, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, doc, out)),
+            _ => {}
+        }
+    }
+    let doc = fabriques_api::edge::openapi::document();
+    let mut dangling = Vec::new();
+    walk(&doc, &doc, &mut dangling);
+    assert!(dangling.is_empty(), "unresolved: {dangling:?}");
+}
+
 /// Every calendar day and every instant a request carries declares the pattern of what the
 /// server's parsers take (`domain::dates`) and says the range in its description.
 #[test]

@@ -385,6 +385,7 @@ async fn a_filtered_export_reads_its_selection_once_either_way(app: TestApp) {
             organization: None,
             territory: None,
             client: None,
+            scopes: domain::TokenScopes::ALL,
         },
         Default::default(),
     );

@@ -672,6 +672,7 @@ async fn pre_aggregated_figures_equal_the_live_ones(app: TestApp) {
         organization,
         territory,
         client: None,
+        scopes: domain::TokenScopes::ALL,
     };
     let audiences = [
         (
@@ -1070,6 +1071,7 @@ async fn concurrent_writes_on_one_territory_count_it_once_each(app: TestApp) {
             organization: None,
             territory: None,
             client: None,
+            scopes: domain::TokenScopes::ALL,
         },
         Default::default(),
     );

@@ -43,6 +43,10 @@ pub struct Claims {
     /// before the claim existed) counts as generation 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgen: Option<i32>,
+    /// With `cid`: the OAuth scopes the token was issued with, space-separated (RFC 9068 §2.2.3);
+    /// every scope when absent (an operator's token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     pub iss: String,
     /// One audience or several (RFC 7519 §4.1.3); the validation requires ours among them.
     pub aud: Audience,
@@ -305,6 +309,7 @@ impl JwtKeys {
             territory,
             cid: None,
             cgen: None,
+            scope: None,
             iss: self.issuer.clone(),
             aud: Audience::One(self.audience.clone()),
             exp: now + ttl_secs,
@@ -328,18 +333,24 @@ impl JwtKeys {
     /// Mints a machine client's access token: its subject is `client:<id>`, and its `cid` and
     /// `cgen` claims make every request check that the client is still active and has not had
     /// its secret rotated since (`generation` is the client's current secret generation).
+    /// Its `scope` claim says what the token may do (some of the client's scopes).
     pub fn mint_client(
         &self,
-        client: Uuid,
+        client: &store::clients::Client,
         generation: i32,
-        role: Role,
-        org: Option<Uuid>,
-        territory: Option<Uuid>,
+        scopes: domain::TokenScopes,
         ttl_secs: i64,
     ) -> anyhow::Result<String> {
-        let mut claims = self.claims(format!("client:{client}"), role, org, territory, ttl_secs);
-        claims.cid = Some(client);
+        let mut claims = self.claims(
+            format!("client:{}", client.id),
+            client.role,
+            client.organization_id,
+            client.territory_id,
+            ttl_secs,
+        );
+        claims.cid = Some(client.id);
         claims.cgen = Some(generation);
+        claims.scope = Some(scopes.text());
         self.sign(&claims)
     }
 

@@ -123,7 +123,14 @@ pub async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
         None => Access::public(),
         Some(c) => {
             let generation = generation_of(&c);
+            let scopes = match c.scope.as_deref() {
+                None => domain::TokenScopes::ALL,
+                Some(text) => domain::TokenScopes::parse(text).map_err(|e| {
+                    ApiError::Unauthorized(format!("the token's scope claim is invalid: {e}"))
+                })?,
+            };
             let caller = Caller {
+                scopes,
                 subject: c.sub,
                 role: c.role,
                 organization: c.org,

@@ -63,6 +63,16 @@ async fn ctx(req: HttpRequest) -> ApiResult<Ctx> {
         .map(|d| d.get_ref().clone())
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
     let access = crate::auth::token::access(&req).await?;
+    // Each operation needs one scope of a machine client's token: `read` to read, `write` for
+    // the rest (the spec's `oauth2` requirements say the same).
+    let needed = if req.method().is_safe() {
+        domain::TokenScope::Read
+    } else {
+        domain::TokenScope::Write
+    };
+    access
+        .require_scope(needed)
+        .map_err(ApiError::InsufficientScope)?;
     Ok(Ctx { db, access, req })
 }
 

@@ -57,8 +57,56 @@ pub fn apply(doc: &mut Value) {
     list_limits(doc);
     super::guard::document(doc);
     problem_codes(doc);
+    scopes(doc);
     headers(doc);
     tags(doc);
+}
+
+/// The OAuth 2.0 client-credentials scheme (what Swagger UI's Authorize offers a machine
+/// client), and on every operation that takes a bearer token the scope it needs of a client's
+/// token: `read` for GET, `write` for the others (as `edge::context` checks it), with the 403
+/// its absence answers.
+fn scopes(doc: &mut Value) {
+    doc["components"]["securitySchemes"]["oauth2"] = json!({
+        "type": "oauth2",
+        "description": "A machine client's token from `POST /oauth/token` (client credentials). A client may be limited to some scopes; an operator's token (`fabriques token`) holds both.",
+        "flows": {"clientCredentials": {
+            "tokenUrl": "/oauth/token",
+            "scopes": {
+                "read": "Read what the client's role may see (GET, HEAD)",
+                "write": "Change what the client's role may change (POST, PUT, PATCH, DELETE)"
+            }
+        }}
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let scope = if method == "get" || method == "head" {
+                "read"
+            } else {
+                "write"
+            };
+            let Some(security) = op.get_mut("security").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            if !security.iter().any(|s| s.get("bearer").is_some()) {
+                continue;
+            }
+            security.push(json!({"oauth2": [scope]}));
+            let responses = &mut op["responses"];
+            if responses.get("403").is_none() {
+                responses["403"] = json!({
+                    "description": "The token lacks the scope this operation needs (`insufficient_scope`)",
+                    "content": {"application/problem+json": {"schema": schema_ref("Problem")}}
+                });
+            }
+        }
+    }
 }
 
 fn schemas(doc: &mut Value) -> &mut Map<String, Value> {

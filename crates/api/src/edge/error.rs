@@ -64,6 +64,9 @@ pub enum ApiError {
     /// 403: valid credentials without the named permission.
     #[error("missing permission {0}")]
     Forbidden(String),
+    /// 403: a machine client's token without the scope the operation needs (RFC 6750 §3.1).
+    #[error("missing scope {0}")]
+    InsufficientScope(domain::TokenScope),
     /// 404: no such resource, or the caller may not know it exists.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -162,6 +165,7 @@ impl ApiError {
             | ApiError::Busy { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Refused(_) => "transition_refused",
@@ -180,7 +184,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => "The request cannot be read",
             ApiError::Unauthorized(_) => "Authentication required",
-            ApiError::Forbidden(_) => "Permission denied",
+            ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => "Permission denied",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict with the current state",
@@ -203,6 +207,9 @@ impl ApiError {
             ApiError::Forbidden(p) => {
                 format!("this operation needs the permission `{p}`, which your role does not grant")
             }
+            ApiError::InsufficientScope(s) => format!(
+                "this operation needs the scope `{s}`, which this token was not issued with: ask `POST /oauth/token` for it (scope={s}), if the client may have it"
+            ),
             ApiError::MethodNotAllowed(allow) => format!("this path accepts {}", allow.join(", ")),
             ApiError::PreconditionFailed => {
                 "the resource changed since the ETag in If-Match was read; read it again and retry"
@@ -262,7 +269,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::Refused(_) => StatusCode::CONFLICT,
@@ -318,6 +325,14 @@ impl ResponseError for ApiError {
             _ => {}
         }
         match self {
+            ApiError::InsufficientScope(s) => {
+                let v = format!(
+                    "Bearer realm=\"fabriques\", error=\"insufficient_scope\", scope=\"{s}\""
+                );
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    res.insert_header((header::WWW_AUTHENTICATE, v));
+                }
+            }
             ApiError::Unauthorized(detail) => {
                 let v = format!(
                     "Bearer realm=\"fabriques\", error=\"invalid_token\", error_description=\"{}\"",

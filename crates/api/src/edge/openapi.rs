@@ -23,6 +23,8 @@ use utoipa_actix_web::AppExt;
         crate::edge::params::FabriqueSort,
         crate::edge::params::NameSort,
         crate::edge::params::CreationSort,
+        crate::edge::params::SeminarSort,
+        crate::edge::routes::events::FeedStart,
         crate::edge::routes::exports::Separator,
         domain::query::Dataset,
         domain::query::BreakdownBy,

@@ -194,6 +194,11 @@ pub const CODES: &[(&str, u16, &str)] = &[
         "The token's role lacks the permission named in `detail`, or it does not reach this resource.",
     ),
     (
+        "insufficient_scope",
+        403,
+        "A machine client's token lacks the OAuth scope the operation needs: `read` for GET and HEAD, `write` for the other methods (`WWW-Authenticate` names it).",
+    ),
+    (
         "not_found",
         404,
         "No such resource, or one the caller may not know exists.",

@@ -329,6 +329,8 @@ async fn fan_out(db: &DatabaseConnection) -> anyhow::Result<()> {
             organization: client.organization_id,
             territory: client.territory_id,
             client: Some(client.id),
+            // A delivery is the feed read for the client: the read scope is what matters.
+            scopes: domain::TokenScopes::ALL,
         };
         let access = store::access::load(&txn, caller).await?;
         let after = sub

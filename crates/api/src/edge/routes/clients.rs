@@ -3,7 +3,7 @@
 use ::store::clients::{self as store, Client};
 use actix_web::{HttpResponse, get, post, web};
 use domain::directory::{NewClient, check_client_binding};
-use domain::{ClientStatus, Permission, Role};
+use domain::{ClientStatus, Permission, Role, TokenScope, TokenScopes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -56,13 +56,30 @@ pub struct CreateClientRequest {
     #[validate(range(min = 1, max = 1_000_000))]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub rate_limit_per_minute: Option<i32>,
+    /// The OAuth scopes its tokens may carry: `read` (GET and HEAD) and `write` (the other
+    /// methods), within what the role permits. Both when absent; a reading system needs
+    /// `["read"]` only.
+    #[schema(min_items = 1, max_items = 2, example = json!(["read"]))]
+    pub scopes: Option<Vec<TokenScope>>,
 }
 
 impl TryFrom<CreateClientRequest> for NewClient {
     type Error = ApiError;
     fn try_from(r: CreateClientRequest) -> ApiResult<Self> {
         check_client_binding(r.role, r.organization_id, r.territory_id).map_err(invalid)?;
+        let scopes = match r.scopes.as_deref() {
+            None => TokenScopes::ALL,
+            Some([]) => {
+                return Err(invalid(vec![domain::FieldError::new(
+                    "/scopes",
+                    "required",
+                    "give at least one scope, or leave scopes out for both",
+                )]));
+            }
+            Some(list) => TokenScopes::of(list),
+        };
         Ok(NewClient {
+            scopes,
             name: r.name.trim().to_owned(),
             role: r.role,
             organization_id: r.organization_id,

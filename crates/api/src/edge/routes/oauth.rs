@@ -27,9 +27,13 @@ pub struct TokenRequest {
     /// The client secret, unless sent with HTTP Basic authentication (preferred).
     #[schema(nullable = false)]
     client_secret: Option<String>,
-    /// Not used: a client's rights come from its role. Leave it out (or empty); any scope
-    /// is refused with `invalid_scope`.
-    #[schema(nullable = false, max_length = 0)]
+    /// The OAuth scopes asked for, space-separated (`read`, `write`): some of the client's.
+    /// All of the client's when absent; one it may not have is `invalid_scope`.
+    #[schema(
+        nullable = false,
+        example = "read",
+        pattern = "^((read|write)( (read|write))?)?$"
+    )]
     scope: Option<String>,
 }
 
@@ -43,6 +47,9 @@ pub struct TokenResponse {
     /// Lifetime in seconds.
     #[schema(example = 900)]
     pub expires_in: i64,
+    /// The scopes the token carries, space-separated (RFC 6749 §5.1).
+    #[schema(example = "read write")]
+    pub scope: String,
 }
 
 /// An error of the token endpoint (RFC 6749 §5.2), with the problem fields as well.
@@ -201,12 +208,12 @@ pub async fn create_token(
             ));
         }
     }
-    if field("scope").is_some() {
-        return Err(oauth(
-            "invalid_scope",
-            "this server has no scopes: a client's rights come from its role; leave scope out",
-        ));
-    }
+    let asked = match field("scope") {
+        None => None,
+        Some(text) => {
+            Some(domain::TokenScopes::parse(text).map_err(|e| oauth("invalid_scope", e))?)
+        }
+    };
     let (client_id, secret) = credentials(&req, &form)?;
     let Some((client, generation)) =
         crate::auth::secrets::authenticate_client(db.get_ref(), &client_id, &secret).await?
@@ -216,17 +223,24 @@ pub async fn create_token(
             "unknown client, revoked client or wrong secret",
         ));
     };
-    let role = client.role;
+    let allowed = domain::TokenScopes::of(&client.scopes);
+    let scopes = match asked {
+        None => allowed,
+        Some(s) if s.within(allowed) => s,
+        Some(s) => {
+            return Err(oauth(
+                "invalid_scope",
+                format!(
+                    "this client may have `{}` only; it asked for `{}`",
+                    allowed.text(),
+                    s.text()
+                ),
+            ));
+        }
+    };
     let ttl = options.access_token_ttl;
     let token = keys
-        .mint_client(
-            client.id,
-            generation,
-            role,
-            client.organization_id,
-            client.territory_id,
-            ttl,
-        )
+        .mint_client(&client, generation, scopes, ttl)
         .map_err(ApiError::Internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -235,6 +249,7 @@ pub async fn create_token(
             access_token: token,
             token_type: "Bearer",
             expires_in: ttl,
+            scope: scopes.text(),
         }))
 }
 
