@@ -334,7 +334,9 @@ async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
             let (secret, hash) = crate::auth::secrets::new_client_secret()
                 .await
                 .map_err(cli_error)?;
-            let c = store::create(&conn, new, hash).await.map_err(fail)?;
+            let c = store::create(&conn, &::store::journal::Actor::system(), new, hash)
+                .await
+                .map_err(fail)?;
             print_json(&ClientCredentials {
                 client_id: c.id,
                 client: c,
@@ -359,13 +361,19 @@ async fn client(action: ClientCommand, db: &DbSettings) -> anyhow::Result<()> {
                 }
             }
         }
-        ClientCommand::Revoke { id } => print_json(&store::revoke(&conn, id).await.map_err(fail)?),
+        ClientCommand::Revoke { id } => print_json(
+            &store::revoke(&conn, &::store::journal::Actor::system(), id)
+                .await
+                .map_err(fail)?,
+        ),
         ClientCommand::Rotate { id } => {
             store::check_rotation(&conn, id).await.map_err(fail)?;
             let (secret, hash) = crate::auth::secrets::new_client_secret()
                 .await
                 .map_err(cli_error)?;
-            let c = store::rotate(&conn, id, hash).await.map_err(fail)?;
+            let c = store::rotate(&conn, &::store::journal::Actor::system(), id, hash)
+                .await
+                .map_err(fail)?;
             print_json(&ClientCredentials {
                 client_id: c.id,
                 client: c,

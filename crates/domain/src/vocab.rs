@@ -115,5 +115,9 @@ named_enum!(
         Territory = "territory",
         Programme = "programme",
         ExternalId = "external_id",
+        /// A machine client's administration (admins only).
+        Client = "client",
+        /// A webhook subscription's administration (admins only).
+        Webhook = "webhook",
     }
 );

@@ -283,6 +283,20 @@ pub fn testimonies(access: &Access) -> Condition {
     )
 }
 
+/// Journal entries about machine clients and webhook subscriptions: the administrators'
+/// (who manage clients) only.
+pub fn administration_events(access: &Access) -> Condition {
+    use entity::event::Column;
+    if access.grant(domain::Permission::ManageClients) == domain::Grant::Always {
+        Condition::all()
+    } else {
+        Condition::all().add(Column::EntityType.is_not_in([
+            domain::EntityType::Client.as_str(),
+            domain::EntityType::Webhook.as_str(),
+        ]))
+    }
+}
+
 /// Journal entries about external ids: their organization's, or all for ANCT. (External ids
 /// are written only by organization tokens, so the actor's organization is the owner.)
 pub fn external_id_events(access: &Access) -> Condition {

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// A machine client. Its secret is never shown again after creation or rotation.
@@ -74,6 +75,7 @@ fn not_found() -> StoreError {
 /// Creates a client with the hash of its secret.
 pub async fn create(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     r: NewClient,
     secret_hash: String,
 ) -> StoreResult<Client> {
@@ -99,7 +101,7 @@ pub async fn create(
         ));
     }
     let now = Utc::now();
-    ActiveModel {
+    let m = ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(r.name),
         role: Set(r.role.as_str().to_owned()),
@@ -116,8 +118,24 @@ pub async fn create(
         secret_generation: Set(0),
     }
     .insert(db)
-    .await?
-    .try_into()
+    .await?;
+    journalled(db, actor, "client.created", m).await
+}
+
+/// The client as the journal and the answer show it (no secret, no hash).
+async fn journalled(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    m: Model,
+) -> StoreResult<Client> {
+    let c = Client::try_from(m)?;
+    journal::record(db, actor, action, c.id, None, &c).await?;
+    Ok(c)
+}
+
+impl journal::Journalled for Client {
+    const ENTITY_TYPE: domain::EntityType = domain::EntityType::Client;
 }
 
 pub async fn list(
@@ -156,7 +174,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<Client> {
 }
 
 /// Revokes a client: its tokens stop working at once. Revoking twice is harmless.
-pub async fn revoke(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<Client> {
+pub async fn revoke(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> StoreResult<Client> {
     let m = row(db, id).await?.ok_or_else(not_found)?;
     if decode::<ClientStatus>("api_clients", "status", &m.status)? == ClientStatus::Revoked {
         return m.try_into();
@@ -164,7 +182,8 @@ pub async fn revoke(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<Client> 
     let mut a: ActiveModel = m.into();
     a.status = Set(ClientStatus::Revoked.as_str().into());
     a.revoked_at = Set(Some(Utc::now()));
-    a.update(db).await?.try_into()
+    let m = a.update(db).await?;
+    journalled(db, actor, "client.revoked", m).await
 }
 
 /// Whether the client may get a new secret (a revoked one may not).
@@ -179,6 +198,7 @@ pub async fn check_rotation(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<
 /// working. The generation is bumped in the statement itself, so two rotations never share one.
 pub async fn rotate(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     id: Uuid,
     secret_hash: String,
 ) -> StoreResult<Client> {
@@ -196,5 +216,6 @@ pub async fn rotate(
     if done.rows_affected == 0 {
         return Err(not_found());
     }
-    get(db, id).await
+    let m = row(db, id).await?.ok_or_else(not_found)?;
+    journalled(db, actor, "client.secret_rotated", m).await
 }

@@ -109,6 +109,7 @@ fn visible(access: &Access) -> Condition {
         .add(fabriques)
         .add(funding)
         .add(crate::access::external_id_events(access))
+        .add(crate::access::administration_events(access))
 }
 
 /// The event, as `access` may see it; `None` when it may not.

@@ -81,7 +81,9 @@ pub(crate) fn changes_figures(entity_type: EntityType, action: &str) -> bool {
         EntityType::Lesson
         | EntityType::Testimony
         | EntityType::WorkingGroupMember
-        | EntityType::ExternalId => false,
+        | EntityType::ExternalId
+        | EntityType::Client
+        | EntityType::Webhook => false,
         EntityType::Organization => action != "organization.created",
         _ => true,
     }

@@ -67,6 +67,8 @@ pub fn state_schemas() -> Vec<(EntityType, String)> {
         of::<territories::Territory>(),
         of::<programmes::Programme>(),
         of::<external_ids::ExternalId>(),
+        of::<clients::Client>(),
+        of::<webhooks::Webhook>(),
     ]
 }
 

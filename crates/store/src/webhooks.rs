@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::decode::decode;
 use crate::error::{StoreError, StoreResult};
+use crate::journal::{self, Actor};
 use crate::page::{self, KeyColumn, Page};
 
 /// A webhook subscription. The secret is shown only when it is created.
@@ -205,10 +206,10 @@ fn client_of(access: &Access, named: Option<Uuid>) -> StoreResult<Uuid> {
 /// Creates a subscription starting at the head of the change feed.
 pub async fn create(
     db: &impl ConnectionTrait,
-    access: &Access,
+    actor: &Actor,
     r: NewWebhook,
 ) -> StoreResult<Webhook> {
-    let client_id = client_of(access, r.client_id)?;
+    let client_id = client_of(&actor.access, r.client_id)?;
     let active = match crate::clients::row(db, client_id).await? {
         Some(c) => {
             decode::<ClientStatus>("api_clients", "status", &c.status)? == ClientStatus::Active
@@ -247,16 +248,31 @@ pub async fn create(
     .insert(db)
     .await?;
     tracing::info!(webhook = %m.id, client = %client_id, "webhook subscribed");
-    m.try_into()
+    journalled(db, actor, "webhook.created", m.try_into()?).await
+}
+
+/// Journals a change to a subscription (its URL and types; never its secret).
+async fn journalled(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    w: Webhook,
+) -> StoreResult<Webhook> {
+    journal::record(db, actor, action, w.id, None, &w).await?;
+    Ok(w)
+}
+
+impl journal::Journalled for Webhook {
+    const ENTITY_TYPE: EntityType = EntityType::Webhook;
 }
 
 pub async fn update(
     db: &impl ConnectionTrait,
-    access: &Access,
+    actor: &Actor,
     id: Uuid,
     r: WebhookChanges,
 ) -> StoreResult<Webhook> {
-    let m = visible(db, access, id).await?;
+    let m = visible(db, &actor.access, id).await?;
     let mut a: ActiveModel = m.into();
     if let Some(url) = r.url {
         a.url = Set(url);
@@ -277,16 +293,19 @@ pub async fn update(
         None => {}
     }
     a.updated_at = Set(Utc::now());
-    a.update(db).await?.try_into()
+    let w = a.update(db).await?.try_into()?;
+    journalled(db, actor, "webhook.updated", w).await
 }
 
-pub async fn delete(db: &impl ConnectionTrait, access: &Access, id: Uuid) -> StoreResult<()> {
-    let m = visible(db, access, id).await?;
+pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> StoreResult<()> {
+    let m = visible(db, &actor.access, id).await?;
+    let w: Webhook = m.clone().try_into()?;
     delivery::Entity::delete_many()
         .filter(delivery::Column::SubscriptionId.eq(id))
         .exec(db)
         .await?;
     m.delete(db).await?;
+    journalled(db, actor, "webhook.deleted", w).await?;
     Ok(())
 }
 

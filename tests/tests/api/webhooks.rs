@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::both_engines;
 use crate::helpers::TestApp;
+use fabriques_api::auth::Role;
 use fabriques_api::config::ServiceOptions;
 
 pub fn options() -> ServiceOptions {
@@ -831,3 +832,105 @@ fn lease_options() -> ServiceOptions {
 }
 
 both_engines!(with super::lease_options(); leases_outlive_the_attempts_before_them);
+
+both_engines!(with super::options(); client_and_webhook_administration_is_journalled_for_admins_only);
+
+/// Creating, rotating and revoking a client, and subscribing, changing and deleting a webhook,
+/// are journal entries: in the feed for admins, without a secret, and for nobody else.
+async fn client_and_webhook_administration_is_journalled_for_admins_only(app: TestApp) {
+    let rx = receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let created = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": rx.url, "types": ["fabrique"]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let hook = created.body["webhook"]["id"].as_str().unwrap().to_owned();
+    let hook_secret = created.body["secret"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/webhooks/{hook}");
+    let r = app
+        .raw(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(json!({"types": ["fabrique", "seminar"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.raw(Method::DELETE, &path, Some(&token), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let rotated = app
+        .post(&format!("/api/v1/clients/{id}/rotate-secret"), json!({}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new_secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    let r = app
+        .post(&format!("/api/v1/clients/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let feed = |token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .raw(
+                    Method::GET,
+                    "/api/v1/events?types=client,webhook&limit=200",
+                    Some(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
+    };
+    let seen = feed(app.admin.clone()).await;
+    let actions: Vec<(&str, &str)> = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["entity_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("client.created", id.as_str()),
+            ("webhook.created", hook.as_str()),
+            ("webhook.updated", hook.as_str()),
+            ("webhook.deleted", hook.as_str()),
+            ("client.secret_rotated", id.as_str()),
+            ("client.revoked", id.as_str()),
+        ],
+        "{seen}"
+    );
+    assert_eq!(
+        seen["items"][2]["state"]["types"],
+        json!(["fabrique", "seminar"])
+    );
+    assert_eq!(seen["items"][5]["state"]["status"], "revoked");
+    let text = seen.to_string();
+    for s in [&secret, &new_secret, &hook_secret] {
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret in the journal: {text}"
+        );
+    }
+    assert!(!text.contains("argon2"), "{text}");
+    // ANCT staff, an analyst: no administration events.
+    for role in [Role::AnctStaff, Role::Analyst] {
+        let other = feed(app.token(role, None, None)).await;
+        assert_eq!(other["items"], json!([]), "{role:?}: {other}");
+    }
+}

@@ -136,8 +136,8 @@ pub async fn create_client(w: Write, body: Json<CreateClientRequest>) -> ApiResu
         .map(|c| c.subject.clone())
         .unwrap_or_default();
     let c = w
-        .run(Permission::ManageClients, move |tx, _| {
-            Box::pin(store::create(tx, new, hash))
+        .run(Permission::ManageClients, move |tx, actor| {
+            Box::pin(store::create(tx, actor, new, hash))
         })
         .await?;
     tracing::info!(client = %c.id, role = %c.role, by = %by, "client created");
@@ -183,8 +183,8 @@ pub async fn get_client(r: Signed, id: web::Path<Uuid>) -> ApiResult<HttpRespons
 pub async fn revoke_client(w: Write, id: web::Path<Uuid>) -> ApiResult<web::Json<Client>> {
     let id = *id;
     let c = w
-        .run_on::<Client, _, _>(Permission::ManageClients, id, move |tx, _| {
-            Box::pin(store::revoke(tx, id))
+        .run_on::<Client, _, _>(Permission::ManageClients, id, move |tx, actor| {
+            Box::pin(store::revoke(tx, actor, id))
         })
         .await?;
     tracing::info!(client = %c.id, "client revoked");
@@ -215,8 +215,8 @@ pub async fn rotate_client_secret(w: Write, id: web::Path<Uuid>) -> ApiResult<Ht
     store::check_rotation(w.db(), id).await?;
     let (secret, hash) = secrets::new_client_secret().await?;
     let c = w
-        .run_on::<Client, _, _>(Permission::ManageClients, id, move |tx, _| {
-            Box::pin(store::rotate(tx, id, hash))
+        .run_on::<Client, _, _>(Permission::ManageClients, id, move |tx, actor| {
+            Box::pin(store::rotate(tx, actor, id, hash))
         })
         .await?;
     tracing::info!(client = %c.id, "client secret rotated");

@@ -144,7 +144,7 @@ pub async fn create_webhook(
     let secret = new.secret.clone();
     let m = w
         .run(Permission::ManageWebhooks, move |tx, actor| {
-            Box::pin(async move { store::create(tx, &actor.access, new).await })
+            Box::pin(async move { store::create(tx, actor, new).await })
         })
         .await?;
     let advice = format!(
@@ -198,7 +198,7 @@ pub async fn update_webhook(
         status: body.status,
     };
     w.run_on::<Webhook, _, _>(Permission::ManageWebhooks, id, move |tx, actor| {
-        Box::pin(async move { store::update(tx, &actor.access, id, changes).await })
+        Box::pin(async move { store::update(tx, actor, id, changes).await })
     })
     .await
     .map(web::Json)
@@ -215,7 +215,7 @@ pub async fn update_webhook(
 pub async fn delete_webhook(w: Write, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
     let id = *id;
     w.run_on::<Webhook, _, _>(Permission::ManageWebhooks, id, move |tx, actor| {
-        Box::pin(async move { store::delete(tx, &actor.access, id).await })
+        Box::pin(async move { store::delete(tx, actor, id).await })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
