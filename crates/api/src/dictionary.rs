@@ -383,6 +383,113 @@ pub const COLUMNS: &[Definition] = &[
         "What it pays for; empty when not set.",
         "analyst",
     ),
+    d(
+        "exports.roadmaps.id",
+        "The roadmap's id (what `roadmap_actions.roadmap_id` points to).",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.participation_id",
+        "The participation (a territory in a Fabrique) it is the roadmap of.",
+        "public",
+    ),
+    d("exports.roadmaps.fabrique_id", "Its Fabrique.", "public"),
+    d("exports.roadmaps.territory_id", "Its territory.", "public"),
+    d(
+        "exports.roadmaps.kind",
+        "`roadmap` (feuille de route) or `action_programme` (programme d'actions).",
+        "public",
+    ),
+    d("exports.roadmaps.title", "Its title.", "public"),
+    d(
+        "exports.roadmaps.summary",
+        "Its summary; empty when not written.",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.status",
+        "`draft`, `submitted` or `adopted`; the public sees adopted ones only.",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.submitted_at",
+        "When it was last submitted for adoption (RFC 3339); empty before.",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.adopted_on",
+        "The date of the decision that adopted it; empty before.",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.adoption_reference",
+        "The reference of that decision (a council deliberation, say); empty when not given.",
+        "public",
+    ),
+    d(
+        "exports.roadmaps.created_at",
+        "When it was created (RFC 3339).",
+        "public",
+    ),
+    d("exports.partners.fabrique_id", "The Fabrique.", "public"),
+    d(
+        "exports.partners.organization_id",
+        "The partner organization's id.",
+        "public",
+    ),
+    d("exports.partners.organization_name", "Its name.", "public"),
+    d(
+        "exports.partners.organization_acronym",
+        "Its acronym; empty when it has none.",
+        "public",
+    ),
+    d(
+        "exports.partners.organization_kind",
+        "Its kind (`anct`, `elected_officials_association`, `public_operator`, `ministry_directorate`, `funder`, `contractor`, `research`, `other`).",
+        "public",
+    ),
+    d(
+        "exports.partners.role",
+        "One role it holds in the Fabrique (`pilot`, `co_animator`, `co_funder`, `contractor`): one row per role.",
+        "public",
+    ),
+    d("exports.testimonies.id", "The testimony's id.", "public"),
+    d("exports.testimonies.fabrique_id", "Its Fabrique.", "public"),
+    d(
+        "exports.testimonies.territory_id",
+        "The territory the speaker speaks for; empty when none.",
+        "public",
+    ),
+    d(
+        "exports.testimonies.speaker",
+        "Who speaks (published testimonies only).",
+        "public",
+    ),
+    d(
+        "exports.testimonies.role",
+        "The speaker's role (mayor, president of an EPCI...); empty when not given.",
+        "public",
+    ),
+    d(
+        "exports.testimonies.quote",
+        "What they said; empty for a video alone.",
+        "public",
+    ),
+    d(
+        "exports.testimonies.media_url",
+        "The address of a video or recording; empty when none.",
+        "public",
+    ),
+    d(
+        "exports.testimonies.given_on",
+        "When it was given; empty when unknown.",
+        "public",
+    ),
+    d(
+        "exports.testimonies.published",
+        "`true` when published (the public sees published ones only).",
+        "public",
+    ),
 ];
 
 /// `docs/data-dictionary.md`.

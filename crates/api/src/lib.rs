@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod datapackage;
 pub mod db;
 pub mod dictionary;
 pub mod edge;

@@ -282,6 +282,9 @@ named_enum!(
         RoadmapActions = "roadmap_actions",
         Territories = "territories",
         FundingLines = "funding_lines",
+        Roadmaps = "roadmaps",
+        Partners = "partners",
+        Testimonies = "testimonies",
     }
 );
 

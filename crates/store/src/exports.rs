@@ -12,7 +12,9 @@ use std::pin::Pin;
 
 use domain::query::{Dataset, FabriqueFilter};
 use domain::{Access, Grant, Permission, Scope, Tier, View};
-use entity::{fabrique, funding_line, participation, roadmap, roadmap_action, seminar, territory};
+use entity::{
+    fabrique, funding_line, participation, roadmap, roadmap_action, seminar, territory, testimony,
+};
 use futures_util::Stream;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -90,6 +92,40 @@ pub const FUNDING_LINES: Columns = &[
     ("amount_cents", Tier::Public),
     ("label", Tier::Public),
 ];
+pub const ROADMAPS: Columns = &[
+    ("id", Tier::Public),
+    ("participation_id", Tier::Public),
+    ("fabrique_id", Tier::Public),
+    ("territory_id", Tier::Public),
+    ("kind", Tier::Public),
+    ("title", Tier::Public),
+    ("summary", Tier::Public),
+    ("status", Tier::Public),
+    ("submitted_at", Tier::Public),
+    ("adopted_on", Tier::Public),
+    ("adoption_reference", Tier::Public),
+    ("created_at", Tier::Public),
+];
+/// One row per role an organization holds in a Fabrique.
+pub const PARTNERS: Columns = &[
+    ("fabrique_id", Tier::Public),
+    ("organization_id", Tier::Public),
+    ("organization_name", Tier::Public),
+    ("organization_acronym", Tier::Public),
+    ("organization_kind", Tier::Public),
+    ("role", Tier::Public),
+];
+pub const TESTIMONIES: Columns = &[
+    ("id", Tier::Public),
+    ("fabrique_id", Tier::Public),
+    ("territory_id", Tier::Public),
+    ("speaker", Tier::Public),
+    ("role", Tier::Public),
+    ("quote", Tier::Public),
+    ("media_url", Tier::Public),
+    ("given_on", Tier::Public),
+    ("published", Tier::Public),
+];
 pub const PARTICIPATIONS: Columns = &[
     ("id", Tier::Public),
     ("fabrique_id", Tier::Public),
@@ -115,6 +151,9 @@ pub fn all_columns(d: Dataset) -> Columns {
         Dataset::RoadmapActions => ROADMAP_ACTIONS,
         Dataset::Territories => TERRITORIES,
         Dataset::FundingLines => FUNDING_LINES,
+        Dataset::Roadmaps => ROADMAPS,
+        Dataset::Partners => PARTNERS,
+        Dataset::Testimonies => TESTIMONIES,
     }
 }
 
@@ -305,6 +344,96 @@ fn chosen<M>(
         fk: Expr::col(fk),
         fk_of,
     }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct RoadmapRow {
+    #[sea_orm(nested)]
+    r: roadmap::Model,
+    fabrique_id: Uuid,
+    territory_id: Uuid,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PartnerRow {
+    fabrique_id: Uuid,
+    organization_id: Uuid,
+    role: String,
+    name: String,
+    acronym: Option<String>,
+    kind: String,
+}
+
+/// The partners of the Fabriques the caller may see (of the selection), a page of Fabriques
+/// at a time: the partner table has no single key to page by.
+fn partners(
+    db: DatabaseConnection,
+    access: &Access,
+    fabriques: Option<Select<fabrique::Entity>>,
+) -> Rows {
+    use entity::{fabrique_partner as fp, organization as org};
+    let visible = fabriques
+        .unwrap_or_else(|| fabrique::Entity::find().filter(crate::access::fabriques(access)));
+    Box::pin(futures_util::stream::unfold(
+        (db, visible, None::<Uuid>, false),
+        |(db, visible, after, done)| async move {
+            if done {
+                return None;
+            }
+            let mut page = visible
+                .clone()
+                .select_only()
+                .column(fabrique::Column::Id)
+                .order_by_asc(fabrique::Column::Id)
+                .limit(BATCH);
+            if let Some(a) = after {
+                page = page.filter(fabrique::Column::Id.gt(a));
+            }
+            let ids: Vec<Uuid> = match page.into_tuple().all(&db).await {
+                Ok(ids) => ids,
+                Err(e) => return Some((Err(StoreError::from(e)), (db, visible, after, true))),
+            };
+            let &last = ids.last()?;
+            let finished = (ids.len() as u64) < BATCH;
+            let rows = fp::Entity::find()
+                .select_only()
+                .column(fp::Column::FabriqueId)
+                .column(fp::Column::OrganizationId)
+                .column(fp::Column::Role)
+                .column(org::Column::Name)
+                .column(org::Column::Acronym)
+                .column(org::Column::Kind)
+                .join(
+                    JoinType::InnerJoin,
+                    fp::Entity::belongs_to(org::Entity)
+                        .from(fp::Column::OrganizationId)
+                        .to(org::Column::Id)
+                        .into(),
+                )
+                .filter(fp::Column::FabriqueId.is_in(ids))
+                .order_by_asc(fp::Column::FabriqueId)
+                .order_by_asc(fp::Column::OrganizationId)
+                .order_by_asc(fp::Column::Role)
+                .into_model::<PartnerRow>()
+                .all(&db)
+                .await;
+            let out = rows.map_err(StoreError::from).map(|rows| {
+                rows.into_iter()
+                    .map(|p| {
+                        vec![
+                            p.fabrique_id.to_string(),
+                            p.organization_id.to_string(),
+                            p.name,
+                            cell(&p.acronym),
+                            p.kind,
+                            p.role,
+                        ]
+                    })
+                    .collect()
+            });
+            Some((out, (db, visible, Some(last), finished)))
+        },
+    ))
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -516,6 +645,71 @@ pub fn rows_bounded(
                     cell(&m.population),
                     cell(&m.latitude),
                     cell(&m.longitude),
+                ]
+            },
+            bound_max,
+        ),
+        Dataset::Roadmaps => pages(
+            db,
+            roadmap::Entity::find()
+                .join(
+                    JoinType::InnerJoin,
+                    roadmap::Entity::belongs_to(participation::Entity)
+                        .from(roadmap::Column::ParticipationId)
+                        .to(participation::Column::Id)
+                        .into(),
+                )
+                .column_as(participation::Column::FabriqueId, "fabrique_id")
+                .column_as(participation::Column::TerritoryId, "territory_id")
+                .filter(crate::access::roadmaps(&access)),
+            chosen(
+                &fabriques,
+                (participation::Entity, participation::Column::FabriqueId),
+                |r: &RoadmapRow| r.fabrique_id,
+            ),
+            roadmap::Column::Id,
+            |r: &RoadmapRow| r.r.id,
+            |row| {
+                let m = &row.r;
+                vec![
+                    m.id.to_string(),
+                    m.participation_id.to_string(),
+                    row.fabrique_id.to_string(),
+                    row.territory_id.to_string(),
+                    m.kind.clone(),
+                    m.title.clone(),
+                    m.summary.clone(),
+                    m.status.clone(),
+                    time(&m.submitted_at),
+                    cell(&m.adopted_on),
+                    cell(&m.adoption_reference),
+                    m.created_at.to_rfc3339(),
+                ]
+            },
+            bound_max,
+        ),
+        Dataset::Partners => partners(db, &access, fabriques),
+        Dataset::Testimonies => pages(
+            db,
+            testimony::Entity::find().filter(crate::access::testimonies(&access)),
+            chosen(
+                &fabriques,
+                (testimony::Entity, testimony::Column::FabriqueId),
+                |m: &testimony::Model| m.fabrique_id,
+            ),
+            testimony::Column::Id,
+            |m: &testimony::Model| m.id,
+            |m| {
+                vec![
+                    m.id.to_string(),
+                    m.fabrique_id.to_string(),
+                    cell(&m.territory_id),
+                    m.speaker.clone(),
+                    cell(&m.role),
+                    cell(&m.quote),
+                    cell(&m.media_url),
+                    cell(&m.given_on),
+                    m.published.to_string(),
                 ]
             },
             bound_max,

@@ -446,3 +446,165 @@ async fn a_filtered_export_reads_its_selection_once_either_way(app: TestApp) {
 fn columns(cols: store::exports::Columns) -> Vec<&'static str> {
     cols.iter().map(|(c, _)| *c).collect()
 }
+
+both_engines!(the_new_exports_hold_what_the_public_may_see_and_join_by_id);
+
+/// Roadmaps (adopted ones for the public), partners (a row per role) and testimonies
+/// (published ones for the public), joinable with the other exports by id.
+async fn the_new_exports_hold_what_the_public_may_see_and_join_by_id(app: TestApp) {
+    use reqwest::Method;
+    let run = running_fabrique(&app, 2).await;
+    let (adopted, draft) = (&run.participations[0], &run.participations[1]);
+    for p in [adopted, draft] {
+        let r = app
+            .raw(
+                Method::PUT,
+                &format!("/api/v1/participations/{p}/roadmap"),
+                Some(&app.admin),
+                Some(json!({"kind": "roadmap", "title": "Feuille de route"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/participations/{adopted}/roadmap/actions"),
+            json!({"title": "Une action"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for action in [
+        json!({"action": "submit"}),
+        json!({"action": "adopt", "adoption_date": "2026-11-30", "adoption_reference": "D-12"}),
+    ] {
+        let r = app
+            .post(
+                &format!("/api/v1/participations/{adopted}/roadmap/transitions"),
+                action,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let t = format!("/api/v1/fabriques/{}/testimonies", run.fabrique);
+    let published = app
+        .post(
+            &t,
+            json!({"speaker": "Jeanne Dupont", "quote": "Utile", "published": true}),
+        )
+        .await
+        .id();
+    app.post(&t, json!({"speaker": "Paul Martin", "published": false}))
+        .await
+        .id();
+
+    let csv = |path: &'static str, token: Option<String>| {
+        let app = &app;
+        async move {
+            let res = fetch(app, path, token.as_deref()).await;
+            assert_eq!(res.status(), 200, "{path}");
+            parse(&res.bytes().await.unwrap(), b',')
+        }
+    };
+    let (header, public) = csv("/api/v1/exports/roadmaps.csv", None).await;
+    assert_eq!(header, columns(store::exports::ROADMAPS));
+    assert_eq!(public.len(), 1, "{public:?}");
+    assert_eq!(
+        (
+            public[0][1].as_str(),
+            public[0][7].as_str(),
+            public[0][9].as_str()
+        ),
+        (adopted.as_str(), "adopted", "2026-11-30")
+    );
+    let (_, all) = csv("/api/v1/exports/roadmaps.csv", Some(app.admin.clone())).await;
+    assert_eq!(all.len(), 2);
+    // The actions' roadmap_id is a roadmap of the roadmaps export.
+    let (_, actions) = csv("/api/v1/exports/roadmap_actions.csv", None).await;
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0][1], public[0][0]);
+
+    let (header, partners) = csv("/api/v1/exports/partners.csv", None).await;
+    assert_eq!(header, columns(store::exports::PARTNERS));
+    let mut roles: Vec<(&str, &str)> = partners
+        .iter()
+        .filter(|p| p[0] == run.fabrique)
+        .map(|p| (p[1].as_str(), p[5].as_str()))
+        .collect();
+    roles.sort();
+    let mut expected = vec![
+        (run.contractor.as_str(), "contractor"),
+        (run.co_animator.as_str(), "co_animator"),
+    ];
+    let pilot = partners
+        .iter()
+        .find(|p| p[5] == "pilot")
+        .map(|p| p[1].clone())
+        .unwrap();
+    expected.push((pilot.as_str(), "pilot"));
+    expected.sort();
+    assert_eq!(roles, expected);
+    assert!(
+        partners
+            .iter()
+            .any(|p| p[2] == "Intercommunalités de France"),
+        "{partners:?}"
+    );
+
+    let (header, testimonies) = csv("/api/v1/exports/testimonies.csv", None).await;
+    assert_eq!(header, columns(store::exports::TESTIMONIES));
+    assert_eq!(testimonies.len(), 1);
+    assert_eq!(
+        (testimonies[0][0].as_str(), testimonies[0][3].as_str()),
+        (published.as_str(), "Jeanne Dupont")
+    );
+    let (_, every) = csv("/api/v1/exports/testimonies.csv", Some(app.admin.clone())).await;
+    assert_eq!(every.len(), 2);
+}
+
+/// The data package describes each public export as it is: the public columns in order, a
+/// description for each, keys that name columns, references to resources of the package.
+#[test]
+fn the_data_package_describes_every_public_export_as_served() {
+    let pkg = fabriques_api::datapackage::package();
+    let resources = pkg["resources"].as_array().unwrap();
+    let names: Vec<&str> = resources
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    for d in domain::query::Dataset::ALL {
+        let public = store::exports::is_open_data(*d, &domain::Access::public());
+        assert_eq!(names.contains(&d.as_str()), public, "{d}");
+    }
+    for r in resources {
+        let d: domain::query::Dataset = r["name"].as_str().unwrap().parse().unwrap();
+        let fields: Vec<&str> = r["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            store::exports::columns(d, &domain::Access::public()),
+            "{d}"
+        );
+        for f in r["schema"]["fields"].as_array().unwrap() {
+            assert!(f["description"].is_string(), "{d}: {f}");
+        }
+        for k in r["schema"]["primaryKey"].as_array().unwrap() {
+            assert!(fields.contains(&k.as_str().unwrap()), "{d}: {k}");
+        }
+        for fk in r["schema"]["foreignKeys"].as_array().into_iter().flatten() {
+            assert!(
+                fields.contains(&fk["fields"][0].as_str().unwrap()),
+                "{d}: {fk}"
+            );
+            assert!(
+                names.contains(&fk["reference"]["resource"].as_str().unwrap()),
+                "{d}: {fk}"
+            );
+        }
+        assert_eq!(r["path"], format!("{d}.csv"));
+        assert_eq!(r["licenses"][0]["name"], "etalab-2.0");
+    }
+}

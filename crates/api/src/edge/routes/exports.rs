@@ -12,7 +12,7 @@ use crate::edge::context::Public;
 use crate::edge::error::{ApiError, ApiResult, Problem};
 use crate::edge::exports_gate::ExportsGate;
 use crate::edge::extract::Query;
-use crate::edge::problems::ListProblems;
+use crate::edge::problems::{ListProblems, PublicListProblems};
 
 /// Licence of the public datasets (the open-data catalogue).
 pub const LICENCE_URL: &str = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/";
@@ -191,6 +191,27 @@ pub async fn export_csv(
         res.insert_header(("Link", format!("<{LICENCE_URL}>; rel=\"license\"")));
     }
     Ok(res.streaming(body))
+}
+
+/// The open data as a Frictionless Data Package: every public CSV export (`fabriques`,
+/// `territories`, `participations`, `seminars`, `roadmaps`, `roadmap_actions`, `partners`,
+/// `testimonies`) with its Table Schema (types, formats, allowed values, primary and foreign
+/// keys), the Licence Ouverte 2.0 and the sources. Resource paths are relative to this
+/// document (`fabriques.csv` is `/api/v1/exports/fabriques.csv`); the files are what the
+/// public gets, which is what the package describes.
+#[utoipa::path(
+    tag = "exports", operation_id = "get_datapackage",
+    responses(
+        (status = 200, description = "The data package (Frictionless Data Package 1.0)", content_type = "application/json", body = Object),
+        PublicListProblems
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/exports/datapackage.json")]
+pub async fn get_datapackage(_r: Public) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Link", format!("<{LICENCE_URL}>; rel=\"license\"")))
+        .json(crate::datapackage::package())
 }
 
 #[cfg(test)]

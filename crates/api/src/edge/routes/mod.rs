@@ -179,6 +179,7 @@ pub fn configure<C: Register>(cfg: &mut C) {
         .service(external_ids::put_external_id)
         .service(external_ids::delete_external_id)
         .service(map::get_map_territories)
+        .service(exports::get_datapackage)
         .service(exports::export_csv)
         .service(stats::get_stats_overview)
         .service(stats::get_stats_breakdown)
