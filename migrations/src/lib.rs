@@ -25,6 +25,7 @@ mod m20261203_000004_territory_key_figures;
 mod m20261204_000001_key_figures;
 mod m20261208_000001_search;
 mod m20261208_000002_client_scopes;
+mod m20261208_000003_event_reason;
 
 pub use m20261128_000001_core::PROGRAMMES;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_key_figures::Migration),
             Box::new(m20261208_000001_search::Migration),
             Box::new(m20261208_000002_client_scopes::Migration),
+            Box::new(m20261208_000003_event_reason::Migration),
         ]
     }
 }

@@ -176,6 +176,7 @@ pub enum Permission {
     ManageExternalIds,
     ManageClients,
     ManageWebhooks,
+    CorrectRecords,
     ReadStats,
 }
 
@@ -216,7 +217,7 @@ impl Grant {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 28] = [
         Permission::ReadDirectory,
         Permission::WriteOrganizations,
         Permission::WriteTerritories,
@@ -244,6 +245,7 @@ impl Permission {
         Permission::ManageClients,
         Permission::ManageWebhooks,
         Permission::ReadStats,
+        Permission::CorrectRecords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -274,6 +276,7 @@ impl Permission {
             Permission::ManageExternalIds => "external_ids:write",
             Permission::ManageClients => "clients:write",
             Permission::ManageWebhooks => "webhooks:write",
+            Permission::CorrectRecords => "corrections:write",
             Permission::ReadStats => "stats:read",
         }
     }
@@ -321,6 +324,9 @@ impl Permission {
             Permission::ReadStats => "read detailed figures: funding, breakdowns",
             Permission::ManageWebhooks => {
                 "subscribe a machine client to webhooks and read its delivery log"
+            }
+            Permission::CorrectRecords => {
+                "correct a held seminar or a started Fabrique's dates, with a reason"
             }
         }
     }

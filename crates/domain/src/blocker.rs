@@ -94,6 +94,14 @@ pub enum Blocker {
     LessonsClosed {
         current: &'static str,
     },
+    /// Only a held seminar is corrected (a planned one is rescheduled).
+    SeminarNotHeld {
+        current: &'static str,
+    },
+    /// Only a running or completed Fabrique's dates are corrected.
+    FabriqueNotStarted {
+        current: &'static str,
+    },
     /// A revoked machine client cannot get a new secret.
     ClientRevoked,
     /// A machine client has as many webhook subscriptions as it may.
@@ -146,6 +154,8 @@ impl Blocker {
             Blocker::FunderNotAnct => "not_anct",
             Blocker::FunderNotCoFunder => "not_a_co_funder",
             Blocker::LessonsClosed { .. } => "fabrique_not_open",
+            Blocker::SeminarNotHeld { .. } => "seminar_not_held",
+            Blocker::FabriqueNotStarted { .. } => "fabrique_not_started",
             Blocker::ClientRevoked => "client_revoked",
             Blocker::WebhookLimitReached { .. } => "webhook_limit_reached",
             Blocker::StillReferenced { .. } => "still_referenced",
@@ -188,7 +198,8 @@ impl Blocker {
             Blocker::NotADraft { .. } | Blocker::LessonsClosed { .. } => "/fabrique/status",
             Blocker::ParticipationClosed { .. } => "/participation/status",
             Blocker::FunderNotAnct | Blocker::FunderNotCoFunder => "/organization_id",
-            Blocker::ClientRevoked => "/status",
+            Blocker::ClientRevoked | Blocker::SeminarNotHeld { .. } => "/status",
+            Blocker::FabriqueNotStarted { .. } => "/fabrique/status",
             Blocker::WebhookLimitReached { .. } => "/client_id",
             Blocker::StillReferenced { .. } => "",
         }
@@ -299,7 +310,15 @@ impl fmt::Display for Blocker {
             ),
             Blocker::LessonsClosed { current } => write!(
                 f,
-                "the Fabrique is {current}; lessons are recorded while it recruits or runs"
+                "the Fabrique is {current}; lessons are recorded while it recruits or runs, and up to 12 months after its end once completed"
+            ),
+            Blocker::SeminarNotHeld { current } => write!(
+                f,
+                "the seminar is {current}: only a held seminar is corrected (reschedule a planned one)"
+            ),
+            Blocker::FabriqueNotStarted { current } => write!(
+                f,
+                "the Fabrique is {current}: only a running or completed Fabrique's dates are corrected"
             ),
             Blocker::ClientRevoked => {
                 f.write_str("a revoked client cannot get a new secret: create a new client")
@@ -375,6 +394,10 @@ impl Blocker {
             Blocker::FunderNotAnct,
             Blocker::FunderNotCoFunder,
             Blocker::LessonsClosed { current: "draft" },
+            Blocker::SeminarNotHeld { current: "planned" },
+            Blocker::FabriqueNotStarted {
+                current: "recruiting",
+            },
             Blocker::ClientRevoked,
             Blocker::WebhookLimitReached { limit: 10 },
             Blocker::StillReferenced {
@@ -423,9 +446,11 @@ impl Blocker {
             Blocker::FunderNotAnct => 32,
             Blocker::FunderNotCoFunder => 33,
             Blocker::LessonsClosed { .. } => 34,
-            Blocker::ClientRevoked => 35,
-            Blocker::StillReferenced { .. } => 37,
-            Blocker::WebhookLimitReached { .. } => 36,
+            Blocker::SeminarNotHeld { .. } => 35,
+            Blocker::FabriqueNotStarted { .. } => 36,
+            Blocker::ClientRevoked => 37,
+            Blocker::WebhookLimitReached { .. } => 38,
+            Blocker::StillReferenced { .. } => 39,
         }
     }
 }

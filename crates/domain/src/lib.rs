@@ -12,6 +12,7 @@
 pub mod access;
 pub mod blocker;
 pub mod codes;
+pub mod correction;
 pub mod dates;
 pub mod directory;
 pub mod fabrique;

@@ -19,6 +19,8 @@ pub struct Model {
     pub state: String,
     /// The writing transaction (PostgreSQL) or 0 (SQLite): filled in by the database.
     pub txid: i64,
+    /// Why, for a correction.
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

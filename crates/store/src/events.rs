@@ -58,6 +58,8 @@ pub struct Event {
     pub entity_type: EntityType,
     pub entity_id: Uuid,
     pub request_id: Option<String>,
+    /// Why, for a correction (`<entity>.corrected`); null otherwise.
+    pub reason: Option<String>,
     /// The entity's state after the change (personal data removed unless the caller may see it).
     #[schema(value_type = Object)]
     pub state: serde_json::Value,
@@ -81,6 +83,9 @@ pub struct FeedEvent {
     /// True for a deletion.
     pub deleted: bool,
     pub request_id: Option<String>,
+    /// Why, for a correction (`<entity>.corrected`: a held seminar, a Fabrique's dates);
+    /// null otherwise.
+    pub reason: Option<String>,
     /// The entity's state after the change (personal data removed unless the caller may see it).
     #[schema(value_type = Object)]
     pub state: serde_json::Value,
@@ -192,6 +197,7 @@ pub async fn history(
                 action: e.action,
                 entity_id: e.entity_id,
                 request_id: e.request_id,
+                reason: e.reason,
                 state,
             });
         }
@@ -289,6 +295,7 @@ pub async fn feed(
             entity_id: e.entity_id,
             fabrique_id: e.fabrique_id,
             request_id: e.request_id,
+            reason: e.reason,
             state,
         });
     }

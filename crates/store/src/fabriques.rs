@@ -627,6 +627,34 @@ pub async fn update(
     Ok(f)
 }
 
+/// Corrects a started Fabrique's actual start or end (ANCT), journalled as
+/// `fabrique.corrected` with the reason.
+pub async fn correct(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    c: domain::correction::FabriqueCorrection,
+) -> StoreResult<Fabrique> {
+    actor.access.require(domain::Permission::CorrectRecords)?;
+    let current = for_update(db, id).await?;
+    let (start, end) = domain::correction::correct_fabrique(
+        status_of(&current)?,
+        (current.actual_start, current.end_date),
+        &c,
+        Utc::now().date_naive(),
+    )?;
+    let version = current.version;
+    let mut am: ActiveModel = current.into();
+    am.actual_start = Set(start);
+    am.end_date = Set(end);
+    am.version = Set(version + 1);
+    am.updated_at = Set(Utc::now());
+    am.update(db).await?;
+    let f = whole(db, id).await?;
+    journal::record_correction(db, actor, f.id, Some(f.id), &f, &c.reason).await?;
+    Ok(f)
+}
+
 pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> StoreResult<()> {
     let m = for_update(db, id).await?;
     rules::can_delete(status_of(&m)?)?;

@@ -98,6 +98,55 @@ pub(crate) async fn record_as<S: Journalled>(
     state: &S,
     changes_figures: bool,
 ) -> StoreResult<()> {
+    insert(
+        db,
+        actor,
+        action,
+        entity_id,
+        fabrique_id,
+        state,
+        changes_figures,
+        None,
+    )
+    .await
+}
+
+/// Journals a correction (`<entity>.corrected`) with its reason, which the feed and the
+/// history show beside the state.
+pub async fn record_correction<S: Journalled>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entity_id: Uuid,
+    fabrique_id: Option<Uuid>,
+    state: &S,
+    reason: &str,
+) -> StoreResult<()> {
+    let action = format!("{}.corrected", S::ENTITY_TYPE.as_str());
+    let figures = crate::figures::changes_figures(S::ENTITY_TYPE, &action);
+    insert(
+        db,
+        actor,
+        &action,
+        entity_id,
+        fabrique_id,
+        state,
+        figures,
+        Some(reason),
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert<S: Journalled>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    entity_id: Uuid,
+    fabrique_id: Option<Uuid>,
+    state: &S,
+    changes_figures: bool,
+    reason: Option<&str>,
+) -> StoreResult<()> {
     let state = serde_json::to_string(state)?;
     actor
         .touched()
@@ -118,6 +167,7 @@ pub(crate) async fn record_as<S: Journalled>(
         fabrique_id: Set(fabrique_id),
         request_id: Set(actor.request_id.clone()),
         state: Set(state),
+        reason: Set(reason.map(str::to_owned)),
         // Left to the database's default: the writing transaction's id.
         txid: sea_orm::ActiveValue::NotSet,
     }

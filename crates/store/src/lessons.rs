@@ -288,7 +288,7 @@ async fn open(db: &impl ConnectionTrait, access: &Access, fabrique_id: Uuid) -> 
     // One statement: the row locked is the one whose visibility is checked.
     let f = fabs::visible_for_update(db, access, fabrique_id).await?;
     access.authorize(Permission::WriteLessons, Scope::fabrique(fabrique_id))?;
-    domain::lesson::can_record(fabs::status_of(&f)?)?;
+    domain::lesson::can_record(fabs::status_of(&f)?, f.end_date, Utc::now().date_naive())?;
     Ok(())
 }
 

@@ -471,6 +471,41 @@ pub async fn update(
     Ok(s.for_access(access))
 }
 
+/// Corrects a held seminar (ANCT): its date, attendance or summary, journalled as
+/// `seminar.corrected` with the reason.
+pub async fn correct(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    c: domain::correction::SeminarCorrection,
+) -> StoreResult<Seminar> {
+    let access = &actor.access;
+    let row = visible(db, access, id).await?;
+    access.authorize(
+        Permission::CorrectRecords,
+        Scope::fabrique(row.s.fabrique_id),
+    )?;
+    domain::correction::check_seminar(status_of(&row.s)?, &c, Utc::now().date_naive())?;
+    let m = row.s;
+    let version = m.version;
+    let mut am: ActiveModel = m.into();
+    if let Some(d) = c.scheduled_on {
+        am.scheduled_on = Set(d);
+    }
+    if let Some(a) = c.attendance {
+        am.attendance = Set(Some(i32::try_from(a).unwrap_or(i32::MAX)));
+    }
+    if let Some(s) = c.summary {
+        am.summary = Set(s);
+    }
+    am.version = Set(version + 1);
+    am.updated_at = Set(Utc::now());
+    am.update(db).await?;
+    let s = reread(db, id).await?;
+    journal::record_correction(db, actor, s.id, Some(s.fabrique_id), &s, &c.reason).await?;
+    Ok(s.for_access(access))
+}
+
 fn facts(r: &Row) -> StoreResult<SeminarFacts> {
     Ok(SeminarFacts {
         status: status_of(&r.s)?,

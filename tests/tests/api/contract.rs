@@ -291,7 +291,7 @@ fn every_date_declares_the_pattern_of_its_range() {
             instants.push(at);
         }
     }
-    assert_eq!(days.len(), 13, "the dates of the request bodies: {days:#?}");
+    assert_eq!(days.len(), 16, "the dates of the request bodies: {days:#?}");
     assert_eq!(
         instants.len(),
         15,

@@ -103,6 +103,21 @@ async fn every_date_of_a_body_is_strict(app: TestApp) {
         )
         .await
         .id();
+    // A held seminar, to correct.
+    let held = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/seminars"),
+            json!({"number": 3, "scheduled_on": "2026-11-02"}),
+        )
+        .await
+        .id();
+    let r = app
+        .post(
+            &format!("/api/v1/seminars/{held}/transitions"),
+            json!({"action": "hold", "attendance": 12}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let mut actions = Vec::new();
     for participation in [p, submitted] {
         let roadmap = format!("/api/v1/participations/{participation}/roadmap");
@@ -218,6 +233,34 @@ async fn every_date_of_a_body_is_strict(app: TestApp) {
             format!("/api/v1/testimonies/{testimony}"),
             ("UpdateTestimonyRequest", "given_on"),
             |d| json!({"given_on": d}),
+            200,
+        ),
+        Case {
+            // A correction records what happened: a past day.
+            good: "2026-11-03",
+            ..case(
+                Method::POST,
+                format!("/api/v1/seminars/{held}/corrections"),
+                ("SeminarCorrectionRequest", "scheduled_on"),
+                |d| json!({"scheduled_on": d, "reason": "date réelle"}),
+                200,
+            )
+        },
+        Case {
+            good: "2026-11-01",
+            ..case(
+                Method::POST,
+                format!("/api/v1/fabriques/{f}/corrections"),
+                ("FabriqueCorrectionRequest", "actual_start"),
+                |d| json!({"actual_start": d, "reason": "date réelle"}),
+                200,
+            )
+        },
+        case(
+            Method::POST,
+            format!("/api/v1/fabriques/{f}/corrections"),
+            ("FabriqueCorrectionRequest", "end_date"),
+            |d| json!({"end_date": d, "reason": "date réelle"}),
             200,
         ),
     ];

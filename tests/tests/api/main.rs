@@ -9,6 +9,7 @@ mod browsers;
 mod clients;
 mod conformance;
 mod contract;
+mod corrections;
 mod dates;
 mod demo;
 mod directory;

@@ -314,6 +314,13 @@ async fn every_cell_of_the_permission_matrix_holds(app: TestApp) {
             p("/api/v1/webhooks"),
             None,
         ),
+        // Nothing to correct: 422 for who may, 403 for the others; nothing changes.
+        (
+            Permission::CorrectRecords,
+            Method::POST,
+            format!("/api/v1/fabriques/{f}/corrections"),
+            Some(json!({"reason": "matrice"})),
+        ),
         // Detailed figures: the overview is public, funding appears only with the permission.
         (
             Permission::ReadStats,

@@ -235,6 +235,7 @@ fn body_for(method: &str, template: &str) -> Option<serde_json::Value> {
             Some(json!({"action": "withdraw", "reason": "test"}))
         }
         ("post", "transitions") => Some(json!({"action": "cancel", "reason": "test"})),
+        ("post", "corrections") => Some(json!({"reason": "test"})),
         _ => None,
     }
 }

@@ -266,6 +266,14 @@ async fn a_whole_year_runs_from_draft_to_completed(app: TestApp) {
     assert_eq!(r.body["status"], "completed");
     // Launched today, completed today: the year ended today, not twelve months from now.
     assert_eq!(r.body["end_date"], today(), "{}", r.body);
+    // Lessons come after the year: still recorded once completed (within 12 months).
+    let r = app
+        .post(
+            &format!("/api/v1/fabriques/{f}/lessons"),
+            json!({"title": "Ce que l'année a appris", "kind": "lesson"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 
     let h = app
         .get(&format!("/api/v1/fabriques/{f}/history?limit=200"))
@@ -320,7 +328,7 @@ async fn a_whole_year_runs_from_draft_to_completed(app: TestApp) {
     assert_eq!(count("roadmap.adopt"), 4);
     assert_eq!(count("participation.completed"), 4);
     assert_eq!(count("working_group_member.created"), 4);
-    assert_eq!(count("lesson.created"), 1);
+    assert_eq!(count("lesson.created"), 2);
     assert_eq!(count("fabrique.complete"), 1);
 }
 

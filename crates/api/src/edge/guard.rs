@@ -35,6 +35,8 @@ pub const WRITES: &[(&str, &[Permission])] = &[
     ("put_partner", &[P::WritePartners]),
     ("delete_partner", &[P::WritePartners]),
     ("create_fabrique_transition", &[P::TransitionFabriques]),
+    ("create_fabrique_correction", &[P::CorrectRecords]),
+    ("create_seminar_correction", &[P::CorrectRecords]),
     ("create_funding_line", &[P::WriteFunding]),
     ("update_funding_line", &[P::WriteFunding]),
     ("delete_funding_line", &[P::WriteFunding]),

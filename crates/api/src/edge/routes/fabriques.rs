@@ -463,6 +463,62 @@ pub async fn create_fabrique_transition(
     .map(web::Json)
 }
 
+/// A correction of a started Fabrique's dates, and why.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"actual_start": "2027-01-15", "reason": "Lancement tenu le 15 janvier"}))]
+pub struct FabriqueCorrectionRequest {
+    /// When it actually started (not after today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub actual_start: Option<crate::edge::extract::Day>,
+    /// When it ends or ended (after the start).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<crate::edge::extract::Day>,
+    /// Why the correction is made (journalled with it).
+    #[validate(
+        length(min = 1, max = 2000),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Correct a running or completed Fabrique's actual start or end (ANCT), with a reason: the
+/// change is journalled as `fabrique.corrected`, the reason beside it in the history and the
+/// feed.
+#[utoipa::path(
+    tag = "fabriques", operation_id = "create_fabrique_correction",
+    params(("id" = Uuid, Path, description = "Fabrique id"), IfMatchHeader),
+    request_body = FabriqueCorrectionRequest,
+    responses(
+        (status = 200, description = "Corrected; the Fabrique as it is now", body = Fabrique),
+        (status = 409, description = "Not started yet (`fabrique_not_started` in `blockers`)", body = Problem, content_type = "application/problem+json"),
+        ConditionalWriteProblems,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/fabriques/{id}/corrections")]
+pub async fn create_fabrique_correction(
+    w: Write,
+    id: web::Path<Uuid>,
+    body: Json<FabriqueCorrectionRequest>,
+) -> ApiResult<web::Json<Fabrique>> {
+    let r = body.0;
+    let (id, c) = (
+        *id,
+        domain::correction::FabriqueCorrection {
+            actual_start: r.actual_start.map(Into::into),
+            end_date: r.end_date.map(Into::into),
+            reason: r.reason.trim().to_owned(),
+        },
+    );
+    w.run_on::<Fabrique, _, _>(Permission::CorrectRecords, id, move |tx, actor| {
+        Box::pin(store::correct(tx, actor, id, c))
+    })
+    .await
+    .map(web::Json)
+}
+
 /// The journal of a Fabrique: every change to it and what belongs to it, oldest first, as
 /// the caller may see it.
 #[utoipa::path(

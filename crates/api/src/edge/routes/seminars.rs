@@ -385,6 +385,67 @@ pub async fn list_seminar_transitions(
     Ok(web::Json(t.into()))
 }
 
+/// A correction of a held seminar: what was wrong, and why.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"attendance": 31, "reason": "Feuille d'émargement recomptée"}))]
+pub struct SeminarCorrectionRequest {
+    /// The day it was actually held (not after today).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub scheduled_on: Option<Day>,
+    #[validate(range(max = 100000))]
+    #[schema(maximum = 100000)]
+    pub attendance: Option<u32>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 20000))]
+    #[schema(value_type = Option<String>, max_length = 20000)]
+    pub summary: Option<Option<String>>,
+    /// Why the correction is made (journalled with it).
+    #[validate(
+        length(min = 1, max = 2000),
+        custom(function = "crate::edge::extract::not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Correct a held seminar (ANCT): its date, attendance or summary, with a reason. The change
+/// is journalled as `seminar.corrected`, the reason beside it in the history and the feed.
+#[utoipa::path(
+    tag = "seminars", operation_id = "create_seminar_correction",
+    params(("id" = Uuid, Path, description = "Seminar id"), IfMatchHeader),
+    request_body = SeminarCorrectionRequest,
+    responses(
+        (status = 200, description = "Corrected; the seminar as it is now", body = Seminar),
+        (status = 409, description = "Not a held seminar (`seminar_not_held` in `blockers`)", body = Problem, content_type = "application/problem+json"),
+        ConditionalWriteProblems,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/seminars/{id}/corrections")]
+pub async fn create_seminar_correction(
+    w: Write,
+    id: web::Path<Uuid>,
+    body: Json<SeminarCorrectionRequest>,
+) -> ApiResult<web::Json<Seminar>> {
+    let r = body.0;
+    let (id, c) = (
+        *id,
+        domain::correction::SeminarCorrection {
+            scheduled_on: r.scheduled_on.map(Into::into),
+            attendance: r.attendance,
+            summary: r.summary,
+            reason: r.reason.trim().to_owned(),
+        },
+    );
+    w.run_on::<Seminar, _, _>(Permission::CorrectRecords, id, move |tx, actor| {
+        Box::pin(store::correct(tx, actor, id, c))
+    })
+    .await
+    .map(web::Json)
+}
+
 /// Hold a seminar (with its attendance) or cancel it (with a reason).
 #[utoipa::path(
     tag = "seminars", operation_id = "create_seminar_transition",
