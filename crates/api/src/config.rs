@@ -199,6 +199,11 @@ pub struct ServiceOptions {
         value_parser = clap::value_parser!(u16).range(1..=256)
     )]
     pub webhook_concurrency: u16,
+    /// Days a webhook delivery that is done with (delivered or failed) stays in the delivery
+    /// log: its payload may hold personal data. Pending deliveries are never purged; 0 keeps
+    /// every delivery.
+    #[arg(long, env = "FABRIQUES_DELIVERY_RETENTION_DAYS", default_value_t = 30)]
+    pub delivery_retention_days: u32,
     /// CSV exports the instance streams at once; one more is 503 `exports_busy`.
     #[arg(long, env = "FABRIQUES_EXPORTS_CONCURRENCY", default_value_t = 4)]
     pub exports_concurrency: usize,

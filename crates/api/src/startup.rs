@@ -48,7 +48,7 @@ impl Application {
         options: ServiceOptions,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        crate::jobs::purge::spawn(db.clone());
+        crate::jobs::purge::spawn(db.clone(), options.clone());
         let write_gate = crate::edge::write_gate::WriteGate::for_database(&db);
         crate::jobs::checkpoint::spawn(&db, write_gate.clone());
         if options.webhook_worker {

@@ -309,6 +309,23 @@ pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Store
     Ok(())
 }
 
+/// Removes the deliveries done with (delivered or failed) that were created before `before`:
+/// the delivery log's retention. Pending ones stay whatever their age.
+pub async fn purge_deliveries(
+    db: &impl ConnectionTrait,
+    before: chrono::DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(delivery::Entity::delete_many()
+        .filter(delivery::Column::Status.is_in([
+            DeliveryStatus::Delivered.as_str(),
+            DeliveryStatus::Failed.as_str(),
+        ]))
+        .filter(delivery::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     access: &Access,

@@ -934,3 +934,97 @@ async fn client_and_webhook_administration_is_journalled_for_admins_only(app: Te
         assert_eq!(other["items"], json!([]), "{role:?}: {other}");
     }
 }
+
+both_engines!(with super::options(); delivery_logs_are_purged_after_their_retention);
+
+/// Deliveries done with (delivered, failed) go after `delivery_retention_days`; pending ones
+/// and recent ones stay; 0 keeps everything.
+async fn delivery_logs_are_purged_after_their_retention(app: TestApp) {
+    use entity::webhook_delivery as delivery;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let rx = receiver().await;
+    let (id, secret) = app
+        .client(json!({"name": "Observatoire", "role": "anct_staff"}))
+        .await;
+    let token = app.client_token(&id, &secret).await;
+    let created = app
+        .raw(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&token),
+            Some(json!({"url": rx.url, "types": ["programme"]})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let hook: uuid::Uuid = created.body["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    for n in 0..4 {
+        app.org(&format!("Partenaire {n}"), "other").await;
+    }
+    let events: Vec<uuid::Uuid> = entity::event::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let now = chrono::Utc::now();
+    let mut rows = Vec::new();
+    for (n, (status, age_days)) in [
+        ("delivered", 40),
+        ("failed", 31),
+        ("pending", 90),
+        ("delivered", 3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let at = now - chrono::Duration::days(age_days);
+        let m = delivery::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            subscription_id: Set(hook),
+            event_id: Set(events[n]),
+            payload: Set("{}".into()),
+            status: Set(status.into()),
+            attempts: Set(1),
+            next_attempt_at: Set(at),
+            last_attempt_at: Set(Some(at)),
+            last_status_code: Set(Some(200)),
+            last_error: Set(None),
+            created_at: Set(at),
+            delivered_at: Set((status == "delivered").then_some(at)),
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+        rows.push(m.id);
+    }
+    let keep_all = fabriques_api::config::ServiceOptions {
+        delivery_retention_days: 0,
+        ..Default::default()
+    };
+    let p = fabriques_api::jobs::purge::once(&app.db, &keep_all)
+        .await
+        .unwrap();
+    assert_eq!(p.deliveries, 0);
+    let p = fabriques_api::jobs::purge::once(&app.db, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(p.deliveries, 2, "{p:?}");
+    let left: Vec<uuid::Uuid> = delivery::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .filter(|d| rows.contains(d))
+        .collect();
+    assert_eq!(
+        left,
+        rows[2..].to_vec(),
+        "the pending and the recent one stay"
+    );
+}
