@@ -115,11 +115,13 @@ fn caller(r: &Public) -> String {
     )
 }
 
-/// Export a dataset as CSV: `fabriques`, `participations`, `seminars`, `roadmap_actions`,
-/// `territories` (all of them; no filter) or `funding_lines` (`funding:read`). The filters
+/// Export a dataset as CSV: `fabriques`, `participations`, `seminars`, `roadmaps`,
+/// `roadmap_actions`, `partners` (a row per role), `testimonies`, `territories` (all of them;
+/// no filter) or `funding_lines` (`funding:read`). The filters
 /// select Fabriques as `GET /fabriques` does; the rows are those the caller may see (for the
 /// public, what the public catalogue shows: accompanied participations, the seminars of
-/// visible participations, the actions of adopted roadmaps) and a column of a tier the caller
+/// visible participations, adopted roadmaps and their actions, published testimonies) and a
+/// column of a tier the caller
 /// does not see is left out. Public datasets are open data under the Licence Ouverte 2.0
 /// (`Link: rel="license"`). A text cell that a spreadsheet would read as a formula (starting
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return, and not a plain number) is written
