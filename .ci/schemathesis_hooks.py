@@ -135,6 +135,10 @@ DATA_RULES = {
 # another), while a user's token (the run's admin token) must name the client.
 CALLER_RULES = {("/client_id", "required"), ("/client_id", "not_allowed")}
 
+# A SIREN given without a kind takes the kind of the EPCI the official geography lists under
+# it; one it does not list (a PETR's, or any other) needs the kind: data again.
+POINTED_DATA_RULES = {("/kind", "required")}
+
 
 def _data_rules_only(problem: dict) -> bool:
     errors = problem.get("errors") or []
@@ -142,7 +146,8 @@ def _data_rules_only(problem: dict) -> bool:
         problem.get("code") == "validation_failed"
         and bool(errors)
         and all(
-            e.get("code") in DATA_RULES or (e.get("pointer"), e.get("code")) in CALLER_RULES
+            e.get("code") in DATA_RULES
+            or (e.get("pointer"), e.get("code")) in CALLER_RULES | POINTED_DATA_RULES
             for e in errors
         )
     )

@@ -367,6 +367,15 @@ async fn territory_codes_follow_their_kind(app: TestApp) {
             json!({"kind": "other", "name": "Quartier", "latitude": 47.7, "longitude": -3.4}),
             true,
         ),
+        // Without a kind, the code decides it: an INSEE code, a SIREN, a department code that
+        // is not also a region's.
+        (json!({}), false),
+        (json!({"name": "Sans code"}), false),
+        (json!({"code": "84"}), false),
+        (json!({"code": "abc"}), false),
+        (json!({"code": "29019"}), true),
+        (json!({"code": "200041317"}), true),
+        (json!({"code": "29"}), true),
     ];
     for (body, admitted) in cases {
         assert_eq!(
@@ -519,6 +528,13 @@ async fn rules_the_document_cannot_state_are_checked_by_the_server(app: TestApp)
             json!({"kind": "metropole", "code": "242900315"}),
             "/code",
             "invalid_siren_checksum",
+        ),
+        (
+            "/api/v1/territories",
+            "CreateTerritoryRequest",
+            json!({"code": "200000008"}),
+            "/kind",
+            "required",
         ),
     ];
     for (path, schema, body, pointer, code) in cases {

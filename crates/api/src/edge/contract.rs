@@ -568,6 +568,19 @@ fn request_rules(doc: &mut Value) {
             given("code", json!({ "type": "string", "enum": REGION_CODES })),
         ),
         when("kind", &["other"], left_out("code")),
+        // Without a kind, the code decides it: an INSEE code, a SIREN, or a department code
+        // that is not also a region's.
+        json!({
+            "if": left_out("kind"),
+            "then": given("code", json!({
+                "type": "string",
+                "anyOf": [
+                    { "pattern": InseeCode::PATTERN },
+                    { "pattern": Siren::PATTERN },
+                    { "pattern": DepartmentCode::PATTERN, "not": { "enum": REGION_CODES } },
+                ],
+            })),
+        }),
         when(
             "kind",
             &["petr", "other"],

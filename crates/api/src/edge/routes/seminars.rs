@@ -15,7 +15,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::edge::context::{Public, Signed, Write};
-use crate::edge::error::{ApiError, ApiResult, FieldProblem, Problem};
+use crate::edge::error::{ApiResult, Problem};
 use crate::edge::etag::{IfMatchHeader, IfNoneMatchHeader};
 use crate::edge::extract::{Day, Json, Query, double_option};
 use crate::edge::params::{CreationSort, SeminarSort};
@@ -148,16 +148,8 @@ crate::list_params! {
 }
 
 impl SeminarAgendaParams {
+    /// (A `from` after `to` is a range that holds no day: an empty page, as with years.)
     fn filter(&self) -> ApiResult<SeminarFilter> {
-        if let (Some(from), Some(to)) = (self.from, self.to)
-            && from.0 > to.0
-        {
-            return Err(ApiError::BadRequest {
-                code: "invalid_query",
-                detail: "from is after to".into(),
-                errors: vec![FieldProblem::new("/to", "out_of_range", "before from")],
-            });
-        }
         Ok(SeminarFilter {
             kinds: self.kind.clone().unwrap_or_default(),
             statuses: self.status.clone().unwrap_or_default(),
