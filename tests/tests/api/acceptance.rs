@@ -373,6 +373,7 @@ async fn territory_codes_follow_their_kind(app: TestApp) {
         (json!({"name": "Sans code"}), false),
         (json!({"code": "84"}), false),
         (json!({"code": "abc"}), false),
+        (json!({"kind": null, "code": "29019"}), false),
         (json!({"code": "29019"}), true),
         (json!({"code": "200041317"}), true),
         (json!({"code": "29"}), true),

@@ -571,7 +571,7 @@ fn request_rules(doc: &mut Value) {
         // Without a kind, the code decides it: an INSEE code, a SIREN, or a department code
         // that is not also a region's.
         json!({
-            "if": left_out("kind"),
+            "if": { "not": { "required": ["kind"] } },
             "then": given("code", json!({
                 "type": "string",
                 "anyOf": [

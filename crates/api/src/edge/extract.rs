@@ -608,6 +608,15 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
+/// An optional field that is absent or a value, never `null` (whose schema says so).
+pub fn present<'de, T, D>(de: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(de).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,9 @@ pub struct CreateTerritoryRequest {
     /// Derived from the code when absent: an INSEE code is a commune, a 3-character or
     /// Corsican code a department, a SIREN the EPCI the official geography has under it. Needed
     /// for a PETR, `other`, and a two-digit code (every region code is also a department's).
+    /// Absent or a kind, never `null`.
+    #[serde(default, deserialize_with = "crate::edge::extract::present")]
+    #[schema(nullable = false)]
     pub kind: Option<TerritoryKind>,
     /// Required for every kind but `other` (which must not have one); checked against the kind.
     #[schema(example = "56121", max_length = 9)]
