@@ -354,16 +354,6 @@ struct RoadmapRow {
     territory_id: Uuid,
 }
 
-#[derive(Debug, FromQueryResult)]
-struct PartnerRow {
-    fabrique_id: Uuid,
-    organization_id: Uuid,
-    role: String,
-    name: String,
-    acronym: Option<String>,
-    kind: String,
-}
-
 /// The partners of the Fabriques the caller may see (of the selection), a page of Fabriques
 /// at a time: the partner table has no single key to page by.
 fn partners(
@@ -371,7 +361,6 @@ fn partners(
     access: &Access,
     fabriques: Option<Select<fabrique::Entity>>,
 ) -> Rows {
-    use entity::{fabrique_partner as fp, organization as org};
     let visible = fabriques
         .unwrap_or_else(|| fabrique::Entity::find().filter(crate::access::fabriques(access)));
     Box::pin(futures_util::stream::unfold(
@@ -395,29 +384,8 @@ fn partners(
             };
             let &last = ids.last()?;
             let finished = (ids.len() as u64) < BATCH;
-            let rows = fp::Entity::find()
-                .select_only()
-                .column(fp::Column::FabriqueId)
-                .column(fp::Column::OrganizationId)
-                .column(fp::Column::Role)
-                .column(org::Column::Name)
-                .column(org::Column::Acronym)
-                .column(org::Column::Kind)
-                .join(
-                    JoinType::InnerJoin,
-                    fp::Entity::belongs_to(org::Entity)
-                        .from(fp::Column::OrganizationId)
-                        .to(org::Column::Id)
-                        .into(),
-                )
-                .filter(fp::Column::FabriqueId.is_in(ids))
-                .order_by_asc(fp::Column::FabriqueId)
-                .order_by_asc(fp::Column::OrganizationId)
-                .order_by_asc(fp::Column::Role)
-                .into_model::<PartnerRow>()
-                .all(&db)
-                .await;
-            let out = rows.map_err(StoreError::from).map(|rows| {
+            let rows = crate::fabriques::partner_rows(&db, ids).await;
+            let out = rows.map(|rows| {
                 rows.into_iter()
                     .map(|p| {
                         vec![

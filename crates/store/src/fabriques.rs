@@ -20,7 +20,7 @@ use entity::{fabrique_partner as fp, organization as org, participation as part,
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    FromQueryResult, JoinType, QueryFilter, QuerySelect, Select, Set,
+    FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -229,26 +229,23 @@ fn view(row: Row) -> StoreResult<Fabrique> {
     })
 }
 
+/// One role of an organization in a Fabrique, with the organization's name, acronym and kind.
 #[derive(Debug, FromQueryResult)]
-struct PartnerRow {
-    fabrique_id: Uuid,
-    organization_id: Uuid,
-    role: String,
-    name: String,
-    acronym: Option<String>,
-    kind: String,
+pub(crate) struct PartnerRow {
+    pub fabrique_id: Uuid,
+    pub organization_id: Uuid,
+    pub role: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub kind: String,
 }
 
-/// The partners of each Fabrique with their organizations, in one statement.
-pub async fn partners_of(
+/// The partner rows of these Fabriques, by Fabrique, organization and role: one statement.
+pub(crate) async fn partner_rows(
     db: &impl ConnectionTrait,
-    ids: &[Uuid],
-) -> StoreResult<HashMap<Uuid, Vec<Partner>>> {
-    let mut out: HashMap<Uuid, Vec<Partner>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let rows = fp::Entity::find()
+    ids: Vec<Uuid>,
+) -> StoreResult<Vec<PartnerRow>> {
+    Ok(fp::Entity::find()
         .select_only()
         .column(fp::Column::FabriqueId)
         .column(fp::Column::OrganizationId)
@@ -263,11 +260,25 @@ pub async fn partners_of(
                 .to(org::Column::Id)
                 .into(),
         )
-        .filter(fp::Column::FabriqueId.is_in(ids.to_vec()))
+        .filter(fp::Column::FabriqueId.is_in(ids))
+        .order_by_asc(fp::Column::FabriqueId)
+        .order_by_asc(fp::Column::OrganizationId)
+        .order_by_asc(fp::Column::Role)
         .into_model::<PartnerRow>()
         .all(db)
-        .await?;
-    for r in rows {
+        .await?)
+}
+
+/// The partners of each Fabrique with their organizations, in one statement.
+pub async fn partners_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Vec<Partner>>> {
+    let mut out: HashMap<Uuid, Vec<Partner>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for r in partner_rows(db, ids.to_vec()).await? {
         let list = out.entry(r.fabrique_id).or_default();
         add_role(list, r.organization_id, &r.role, r.name, r.acronym, &r.kind)?;
     }
